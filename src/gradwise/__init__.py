@@ -1,0 +1,24 @@
+"""gradwise: convolutional and recurrent networks on NumPy, every equation readable and verified.
+
+    import gradwise as gw
+"""
+from . import autograd, functional
+from .core import (
+    Tensor, enable_grad, from_numpy, get_default_dtype, get_rng_state, is_grad_enabled,
+    manual_seed, no_grad, set_default_dtype, set_grad_enabled, set_rng_state, tensor,
+)
+from .core.dtype import (
+    bool_, double, float16, float32, float64, half, int32, int64, long, uint8,
+)
+from .core.random import (
+    arange, empty, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
+    zeros_like,
+)
+from .functional import (
+    abs, amax, amin, argmax, argmin, cat, chunk, clamp, clip, concat, cos, einsum, exp, flatten,
+    gather, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, permute,
+    reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose,
+    unsqueeze, var, where,
+)
+
+__version__ = "0.1.0"

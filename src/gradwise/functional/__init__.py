@@ -1,0 +1,18 @@
+"""Functional ops: each a forward/backward NumPy pair wired to autograd by ``apply_op``."""
+from . import methods as _methods
+from .elementwise import (
+    abs, add, clamp, clip, cos, div, divide, elu, exp, gelu, leaky_relu, log, maximum, minimum,
+    mul, multiply, neg, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
+    sub, subtract, tanh, true_divide, unbroadcast, where,
+)
+from .linalg import bilinear, bmm, einsum, linear, matmul, mm
+from .reduce import (
+    amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
+)
+from .shape import (
+    cat, chunk, concat, concatenate, expand, flatten, gather, getitem, index_select,
+    masked_fill, one_hot, pad, permute, repeat, reshape, split, squeeze, stack, t, transpose,
+    unbind, unflatten, unsqueeze, view,
+)
+
+_methods.bind()
