@@ -29,11 +29,14 @@ def matmul_backward(g, cache):
     # Promote vectors to matrices so that dA = G·Bᵀ and dB = Aᵀ·G hold in every case.
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
-    if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+    if a.ndim == 1 and b.ndim == 1:
+        g2 = g.reshape(1, 1)
+    elif a.ndim == 1:
+        g2 = np.expand_dims(g, -2)
+    elif b.ndim == 1:
+        g2 = np.expand_dims(g, -1)
+    else:
+        g2 = g
     da = g2 @ np.swapaxes(b2, -1, -2)
     db = np.swapaxes(a2, -1, -2) @ g2
     da = unbroadcast(da, a2.shape).reshape(a.shape)

@@ -1,6 +1,8 @@
 """Reductions (sum, mean, var, max, logsumexp, ...) and softmax / log_softmax along a dim."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..core import apply_op
@@ -12,14 +14,13 @@ def _axes(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = []
+    out, n = [], builtins.max(ndim, 1)
     for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -n <= d < n:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of "
-                f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
-        out.append(d % max(ndim, 1))
+        out.append(d % n)
     return tuple(sorted(set(out))) if ndim else ()
 
 
@@ -65,7 +66,7 @@ def var_forward(x, dim=None, correction=1, keepdim=False):
     axes = _axes(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     centred = x - x.mean(axis=axes, keepdims=True)
-    out = (centred * centred).sum(axis=axes, keepdims=keepdim) / max(n - correction, 0)
+    out = (centred * centred).sum(axis=axes, keepdims=keepdim) / builtins.max(n - correction, 0)
     return out.astype(x.dtype, copy=False), (centred, axes, keepdim, n - correction)
 
 
