@@ -1,0 +1,72 @@
+"""The layering of STYLE.md, checked by reading every import statement in src/gradwise.
+
+core -> functional -> nn -> optim/models -> train -> viz -> cli; data imports only core;
+nothing imports cli; torch is never imported at runtime.
+"""
+import ast
+import pathlib
+
+import pytest
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradwise"
+RANK = {"core": 0, "autograd": 0, "functional": 1, "signal": 2, "nn": 2, "optim": 3,
+        "models": 3, "utils": 4, "data": 4, "train": 5, "viz": 6, "cli": 7}
+
+
+def _layer(path):
+    rel = path.relative_to(SRC).parts
+    return rel[0].removesuffix(".py") if len(rel) > 1 or rel[0] != "__init__.py" else None
+
+
+def _imported_layers(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    pkg_parts = list(path.relative_to(SRC).parent.parts)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield node.lineno, a.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                yield node.lineno, node.module or ""
+                continue
+            base = pkg_parts[: len(pkg_parts) - (node.level - 1)]
+            mod = ".".join(["gradwise", *base, *([node.module] if node.module else [])])
+            if node.module is None:  # from . import x
+                for a in node.names:
+                    yield node.lineno, f"{mod}.{a.name}"
+            else:
+                yield node.lineno, mod
+
+
+FILES = sorted(SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(SRC)) for p in FILES])
+def test_imports_flow_one_way(path):
+    layer = _layer(path)
+    for lineno, mod in _imported_layers(path):
+        top = mod.split(".")[0]
+        assert top not in ("torch", "tensorflow", "jax"), f"{path}:{lineno} imports {mod}"
+        if top != "gradwise" or layer is None:
+            if layer is None:
+                assert not mod.startswith("gradwise.cli"), f"{path}:{lineno} imports the cli"
+            continue
+        parts = mod.split(".")
+        if len(parts) < 2 or parts[1] == layer:
+            continue
+        target = parts[1]
+        assert layer in RANK, f"{path}: top-level module {layer!r} has no layer in RANK"
+        assert target in RANK, f"{path}:{lineno}: imports unknown layer {target!r}"
+        assert target != "cli", f"{path}:{lineno}: nothing may import cli"
+        if layer == "data":
+            assert target in ("core", "autograd"), f"{path}:{lineno}: data may import only core, got {mod}"
+        else:
+            assert RANK[target] < RANK[layer], (
+                f"{path}:{lineno}: {layer} (rank {RANK[layer]}) imports {mod} (rank {RANK[target]})"
+            )
+
+
+def test_source_files_stay_small():
+    big = [(str(p.relative_to(SRC)), n) for p in FILES
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800]
+    assert not big, f"split these files (STYLE: about 600 lines): {big}"
