@@ -1,0 +1,64 @@
+"""Adadelta (Zeiler 2012): unit-consistent steps from running averages of g² and Δθ²."""
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta, PyTorch's formulation (Kim 2014 trains TextCNN with it, rho 0.95).
+
+    For each parameter θ with gradient g (negated when ``maximize``), per step:
+
+        g ← g + λ θ                              (weight_decay λ ≠ 0)
+        v ← ρ v + (1 − ρ) g²
+        Δ = √(u + ε) / √(v + ε) · g
+        u ← ρ u + (1 − ρ) Δ²
+        θ ← θ − γ Δ
+
+    Args:
+        params: iterable of Tensors or of parameter-group dicts.
+        lr: γ, scales Δ before it is applied (default 1.0, Zeiler's original rule).
+        rho: ρ, decay of both running averages (default 0.9).
+        eps: ε inside the square roots (default 1e-6).
+        weight_decay: λ (default 0).
+        maximize: ascend the objective instead of descending it.
+
+    State per parameter: ``step`` (int), ``square_avg`` v, ``acc_delta`` u (Tensors).
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        self._check_hyperparameters(defaults)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, hp):
+        if not hp["lr"] >= 0.0:
+            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
+        if not 0.0 <= hp["rho"] <= 1.0:
+            raise self._invalid("rho value", hp["rho"], "0 <= rho <= 1")
+        if not hp["eps"] >= 0.0:
+            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
+        if not hp["weight_decay"] >= 0.0:
+            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
+
+    def _update(self, param, grad, state, group):
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = self._zeros_like(param)
+            state["acc_delta"] = self._zeros_like(param)
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param.data
+        v, u = state["square_avg"].data, state["acc_delta"].data
+        v *= rho
+        v += (1 - rho) * grad * grad
+        std = np.sqrt(v + eps)
+        delta = np.sqrt(u + eps) / std * grad
+        u *= rho
+        u += (1 - rho) * delta * delta
+        param.data += -group["lr"] * delta

@@ -1,0 +1,74 @@
+"""Adagrad (Duchi, Hazan & Singer 2011): per-coordinate steps scaled by the summed squared gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import Tensor
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad with learning-rate decay, PyTorch's formulation.
+
+    For each parameter θ with gradient g (negated when ``maximize``), at step t = 1, 2, ...:
+
+        g ← g + λ θ                          (weight_decay λ ≠ 0)
+        γ̃ = γ / (1 + (t − 1) η)              (lr_decay η)
+        s ← s + g²                           (s starts at initial_accumulator_value)
+        θ ← θ − γ̃ g / (√s + ε)
+
+    Args:
+        params: iterable of Tensors or of parameter-group dicts.
+        lr: learning rate γ (default 1e-2).
+        lr_decay: η (default 0).
+        weight_decay: λ (default 0).
+        initial_accumulator_value: starting value of s (default 0).
+        eps: ε added to the denominator (default 1e-10).
+        maximize: ascend the objective instead of descending it.
+
+    State per parameter: ``step`` (int) and ``sum`` s (Tensor), created in the constructor as
+    in PyTorch. A group added later starts from its own initial_accumulator_value (PyTorch uses
+    the constructor's value for such groups).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        self._check_hyperparameters(defaults)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, self.state[p], group)
+
+    def _check_hyperparameters(self, hp):
+        if not hp["lr"] >= 0.0:
+            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
+        if not hp["lr_decay"] >= 0.0:
+            raise self._invalid("lr_decay value", hp["lr_decay"], "lr_decay >= 0")
+        if not hp["weight_decay"] >= 0.0:
+            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
+        if not hp["initial_accumulator_value"] >= 0.0:
+            raise self._invalid("initial_accumulator_value value",
+                                hp["initial_accumulator_value"], "a value >= 0")
+        if not hp["eps"] >= 0.0:
+            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
+
+    @staticmethod
+    def _init_state(param, state, group):
+        state["step"] = 0
+        state["sum"] = Tensor(np.full_like(param.data, group["initial_accumulator_value"]))
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            self._init_state(param, state, group)
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param.data
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"].data
+        s += grad * grad
+        std = np.sqrt(s) + group["eps"]
+        param.data += -clr * (grad / std)
