@@ -1,0 +1,500 @@
+"""Convolution: im2col/col2im, conv1d/conv2d and their transposes (NCHW / NCL layout).
+
+A 2-D convolution (PyTorch's cross-correlation) with stride s, dilation d and groups g is
+
+    y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x_pad[n, g(o)·C_g + c, s·i + d·p, s·j + d·q]
+
+im2col gathers every receptive field into one matrix so that the whole layer is ONE GEMM:
+
+    cols = im2col(x)            # (C·kH·kW, N·H_out·W_out), rows ordered (c, p, q)
+    y    = W.reshape(C_out, -1) @ cols   (per group)
+
+The backward pass is two more GEMMs plus col2im, the adjoint of im2col (it scatter-adds each
+column back onto the pixels it was read from):
+
+    dW    = dY @ colsᵀ            dcols = Wᵀ @ dY            dx = col2im(dcols)
+
+Memory layout: the columns are stored channel-major, (C, kH, kW, N, H_out, W_out), so the GEMM
+operands are 2-D contiguous and the GEMM output (C_out, N·H_out·W_out) needs a single transpose
+to NCHW. im2col is one strided copy out of a ``as_strided`` view; col2im loops only over the
+kH·kW kernel offsets, each one a vectorised add over batch, channels and pixels.
+
+conv1d and conv_transpose1d reuse the 2-D kernels with H = 1. conv_transpose2d (the "fractionally
+strided" convolution) is the input gradient of conv2d, so its forward is col2im and its backward
+is im2col.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..core import apply_op
+
+# ----------------------------------------------------------------------------- argument parsing
+
+
+def _pair(v, name, op):
+    """int or length-2 sequence -> (int, int)."""
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(
+            isinstance(u, (int, np.integer)) for u in v):
+        return int(v[0]), int(v[1])
+    raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+
+
+def _check_positive(v, name, op):
+    if min(v) < 1:
+        raise ValueError(f"{op}: {name} must be >= 1, got {v}")
+
+
+def _conv_padding(padding, kernel, stride, dilation, op):
+    """Normalise padding to ((top, bottom), (left, right)).
+
+    'valid' is no padding; 'same' pads d·(k−1) in total per axis, the extra element of an odd total
+    going to the bottom/right, exactly as PyTorch does for even kernels.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride {stride}); use an explicit padding")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair of ints, "
+                         f"got {padding!r}")
+    ph, pw = _pair(padding, "padding", op)
+    if ph < 0 or pw < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got {(ph, pw)}")
+    return (ph, ph), (pw, pw)
+
+
+def conv_out_size(size, kernel, stride, pad_total, dilation):
+    """Output length ⌊(n + P_total − d·(k−1) − 1) / s⌋ + 1 along one axis (may be ≤ 0)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _out_hw(op, x_shape, kernel, stride, pads, dilation):
+    _, _, H, W = x_shape
+    Ho = conv_out_size(H, kernel[0], stride[0], sum(pads[0]), dilation[0])
+    Wo = conv_out_size(W, kernel[1], stride[1], sum(pads[1]), dilation[1])
+    if Ho < 1 or Wo < 1:
+        eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        padded = (H + sum(pads[0]), W + sum(pads[1]))
+        raise ValueError(
+            f"{op}: kernel size {eff} (after dilation) is larger than the padded input "
+            f"{padded} (input {(H, W)}, padding {pads})")
+    return Ho, Wo
+
+
+# ----------------------------------------------------------------------------- im2col / col2im
+
+
+def _im2col6(x, kernel, stride, pads, dilation, out_hw):
+    """The strided gather behind im2col.
+
+    Shape: x (N, C, H, W) -> cols (C, kH, kW, N, H_out, W_out), a new contiguous array.
+    """
+    N, C, H, W = x.shape
+    (pt, pb), (pl, pr) = pads
+    kH, kW = kernel
+    Ho, Wo = out_hw
+    if pt or pb or pl or pr:
+        xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+        xp[:, :, pt:pt + H, pl:pl + W] = x
+    else:
+        xp = x
+    sN, sC, sH, sW = xp.strides
+    # view[c, p, q, n, i, j] = xp[n, c, s_h·i + d_h·p, s_w·j + d_w·q]
+    view = as_strided(xp, shape=(C, kH, kW, N, Ho, Wo),
+                      strides=(sC, dilation[0] * sH, dilation[1] * sW, sN,
+                               stride[0] * sH, stride[1] * sW), writeable=False)
+    cols = np.empty(view.shape, dtype=x.dtype)  # (C, kH, kW, N, H_out, W_out)
+    np.copyto(cols, view)
+    return cols
+
+
+def _col2im6(cols, x_shape, kernel, stride, pads, dilation):
+    """Adjoint of ``_im2col6``: scatter-add every column entry back onto its input pixel.
+
+    Shape: cols (C, kH, kW, N, H_out, W_out) -> dx (N, C, H, W)
+    """
+    N, C, H, W = x_shape
+    (pt, pb), (pl, pr) = pads
+    kH, kW = kernel
+    Ho, Wo = cols.shape[4:]
+    sh, sw = stride
+    dh, dw = dilation
+    # accumulate channel-major so that each cols[:, p, q] is read contiguously
+    dxp = np.zeros((C, N, H + pt + pb, W + pl + pr), dtype=cols.dtype)
+    for p in range(kH):
+        for q in range(kW):
+            h0, w0 = p * dh, q * dw
+            dxp[:, :, h0:h0 + sh * (Ho - 1) + 1:sh, w0:w0 + sw * (Wo - 1) + 1:sw] += cols[:, p, q]
+    dx = np.empty((N, C, H, W), dtype=cols.dtype)
+    np.copyto(dx, dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
+    return dx
+
+
+def _norm_pads(padding, op):
+    """im2col/col2im padding: int, (ph, pw) or ((top, bottom), (left, right))."""
+    if (isinstance(padding, (tuple, list)) and len(padding) == 2
+            and all(isinstance(p, (tuple, list)) for p in padding)):
+        pads = tuple((int(a), int(b)) for a, b in padding)
+    else:
+        ph, pw = _pair(padding, "padding", op)
+        pads = ((ph, ph), (pw, pw))
+    if min(min(p) for p in pads) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got {pads}")
+    return pads
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Unfold every receptive field of x into a column.
+
+    Args:
+        x: array (N, C, H, W).
+        kernel_size, stride, dilation: int or (h, w).
+        padding: int, (ph, pw) or ((top, bottom), (left, right)); zero padding.
+
+    Shape: x (N, C, H, W) -> cols (C·kH·kW, N·H_out·W_out) with
+        H_out = ⌊(H + P_top + P_bottom − d_h·(kH − 1) − 1) / s_h⌋ + 1 (W_out likewise);
+        row index c·kH·kW + p·kW + q, column index n·H_out·W_out + i·W_out + j.
+    """
+    kernel = _pair(kernel_size, "kernel_size", "im2col")
+    stride = _pair(stride, "stride", "im2col")
+    dilation = _pair(dilation, "dilation", "im2col")
+    pads = _norm_pads(padding, "im2col")
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"im2col: expected input (N, C, H, W), got shape {x.shape}")
+    out_hw = _out_hw("im2col", x.shape, kernel, stride, pads, dilation)
+    cols = _im2col6(x, kernel, stride, pads, dilation, out_hw)
+    return cols.reshape(x.shape[1] * kernel[0] * kernel[1], -1)  # (C·kH·kW, N·H_out·W_out)
+
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """Adjoint of :func:`im2col`: sum each column entry back into the pixel it came from.
+
+    ⟨im2col(x), Y⟩ = ⟨x, col2im(Y)⟩ for all x, Y (the property the input gradient relies on).
+
+    Shape: cols (C·kH·kW, N·H_out·W_out) -> (N, C, H, W) = x_shape
+    """
+    kernel = _pair(kernel_size, "kernel_size", "col2im")
+    stride = _pair(stride, "stride", "col2im")
+    dilation = _pair(dilation, "dilation", "col2im")
+    pads = _norm_pads(padding, "col2im")
+    N, C = x_shape[:2]
+    Ho, Wo = _out_hw("col2im", x_shape, kernel, stride, pads, dilation)
+    expected = (C * kernel[0] * kernel[1], N * Ho * Wo)
+    if tuple(cols.shape) != expected:
+        raise ValueError(f"col2im: expected cols of shape {expected} for input {tuple(x_shape)}, "
+                         f"got {cols.shape}")
+    cols6 = np.ascontiguousarray(cols).reshape(C, kernel[0], kernel[1], N, Ho, Wo)
+    return _col2im6(cols6, tuple(x_shape), kernel, stride, pads, dilation)
+
+
+# ----------------------------------------------------------------------------- conv2d
+
+
+def _grouped_matmul(a, b):
+    """(g, m, k) @ (g, k, n) -> (g, m, n); a single 2-D GEMM when g == 1."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return np.matmul(a, b)
+
+
+def _check_conv_args(op, x, weight, bias, groups, transposed=False):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input (N, C, H, W), got shape {x.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D weight, got shape {weight.shape}")
+    if x.dtype != weight.dtype:
+        raise ValueError(f"{op}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be >= 1, got {groups}")
+    if transposed:
+        if x.shape[1] != weight.shape[0]:
+            raise ValueError(
+                f"{op}: expected input with {weight.shape[0]} channels (weight {weight.shape}), "
+                f"got {x.shape[1]} channels (input shape {x.shape})")
+        if weight.shape[0] % groups:
+            raise ValueError(f"{op}: in_channels {weight.shape[0]} is not divisible by groups "
+                             f"{groups}")
+        c_out = weight.shape[1] * groups
+    else:
+        if weight.shape[0] % groups:
+            raise ValueError(f"{op}: out_channels {weight.shape[0]} is not divisible by groups "
+                             f"{groups}")
+        if x.shape[1] != weight.shape[1] * groups:
+            raise ValueError(
+                f"{op}: expected input with {weight.shape[1] * groups} channels (weight "
+                f"{weight.shape}, groups {groups}), got {x.shape[1]} channels "
+                f"(input shape {x.shape})")
+        c_out = weight.shape[0]
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"{op}: expected bias of shape ({c_out},), got {bias.shape}")
+
+
+def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
+                   dilation=(1, 1), groups=1):
+    """y = W ⋆ x + b as im2col plus one GEMM (batched over groups).
+
+    Args:
+        stride, dilation: (h, w) ints; pads: ((top, bottom), (left, right)); groups: int.
+
+    Shape: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,)
+           -> y (N, C_out, H_out, W_out),
+           H_out = ⌊(H + P_top + P_bottom − d_h·(kH − 1) − 1) / s_h⌋ + 1 (W_out likewise).
+    """
+    _check_conv_args("conv2d", x, weight, bias, groups)
+    N = x.shape[0]
+    C_out, C_g, kH, kW = weight.shape
+    g = groups
+    Ho, Wo = _out_hw("conv2d", x.shape, (kH, kW), stride, pads, dilation)
+    cols = _im2col6(x, (kH, kW), stride, pads, dilation, (Ho, Wo))  # (C, kH, kW, N, Ho, Wo)
+    cols = cols.reshape(g, C_g * kH * kW, N * Ho * Wo)
+    w = np.ascontiguousarray(weight).reshape(g, C_out // g, C_g * kH * kW)
+    out = _grouped_matmul(w, cols)  # (g, C_out/g, N·Ho·Wo)
+    out = out.reshape(C_out, N, Ho, Wo).transpose(1, 0, 2, 3)  # NCHW view
+    y = np.empty((N, C_out, Ho, Wo), dtype=x.dtype)
+    if bias is None:
+        np.copyto(y, out)
+    else:
+        np.add(out, bias[:, None, None], out=y)
+    return y, (cols, w, x.shape, weight.shape, (kH, kW), stride, pads, dilation,
+               bias is not None)
+
+
+def conv2d_backward(dy, cache):
+    """dW = dY·colsᵀ, dcols = Wᵀ·dY, dx = col2im(dcols), db = Σ dY (per group).
+
+    Returns: (dx, dweight, dbias or None)
+    """
+    cols, w, x_shape, w_shape, kernel, stride, pads, dilation, has_bias = cache
+    g, C_og, K = w.shape
+    N, C = x_shape[:2]
+    C_out = g * C_og
+    Ho, Wo = dy.shape[2:]
+    dyt = np.empty((C_out, N, Ho, Wo), dtype=dy.dtype)
+    np.copyto(dyt, dy.transpose(1, 0, 2, 3))
+    dyt = dyt.reshape(g, C_og, N * Ho * Wo)  # (g, C_out/g, N·Ho·Wo)
+    db = dyt.reshape(C_out, -1).sum(axis=1) if has_bias else None
+    dw = _grouped_matmul(dyt, cols.transpose(0, 2, 1)).reshape(w_shape)  # dL/dW = dY·colsᵀ
+    dcols = _grouped_matmul(w.transpose(0, 2, 1), dyt)  # dL/dcols = Wᵀ·dY  (g, K, N·Ho·Wo)
+    dcols = dcols.reshape(C, kernel[0], kernel[1], N, Ho, Wo)
+    dx = _col2im6(dcols, x_shape, kernel, stride, pads, dilation)
+    return dx, dw, db
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch's F.conv2d).
+
+    Args:
+        input: Tensor (N, C_in, H, W).
+        weight: Tensor (C_out, C_in/groups, kH, kW).
+        bias: Tensor (C_out,) or None.
+        stride, dilation: int or (h, w).
+        padding: int, (h, w), 'valid' or 'same' ('same' pads the odd extra element of an even
+            kernel at the bottom/right, like PyTorch; it requires stride 1).
+        groups: split the channels into this many independent convolutions
+            (groups = C_in is depthwise).
+
+    Shape: (N, C_in, H, W) -> (N, C_out, H_out, W_out),
+        H_out = ⌊(H + 2·P − d·(kH − 1) − 1) / s⌋ + 1.
+    """
+    op = "conv2d"
+    stride = _pair(stride, "stride", op)
+    dilation = _pair(dilation, "dilation", op)
+    _check_positive(stride, "stride", op)
+    _check_positive(dilation, "dilation", op)
+    kernel = tuple(weight.shape[2:4])
+    pads = _conv_padding(padding, kernel, stride, dilation, op)
+    return apply_op(conv2d_forward, conv2d_backward, input, weight, bias, stride=stride,
+                    pads=pads, dilation=dilation, groups=int(groups), name=op)
+
+
+# ----------------------------------------------------------------------------- conv1d
+
+
+def _single(v, name, op):
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if not isinstance(v, (int, np.integer)):
+        raise ValueError(f"{op}: {name} must be an int, got {v!r}")
+    return int(v)
+
+
+def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, groups=1):
+    """1-D convolution as the 2-D kernel with H = 1.
+
+    Shape: x (N, C_in, L), weight (C_out, C_in/groups, K), bias (C_out,) -> y (N, C_out, L_out),
+           L_out = ⌊(L + P_left + P_right − d·(K − 1) − 1) / s⌋ + 1.
+    """
+    if x.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"conv1d: expected input (N, C, L) and weight (C_out, C_in/groups, K), "
+                         f"got {x.shape} and {weight.shape}")
+    y, cache = conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1, stride),
+                              ((0, 0), tuple(pads)), (1, dilation), groups)
+    return y[:, :, 0, :], cache
+
+
+def conv1d_backward(dy, cache):
+    dx, dw, db = conv2d_backward(dy[:, :, None, :], cache)
+    return dx[:, :, 0, :], dw[:, :, 0, :], db
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (PyTorch's F.conv1d); padding: int, 'valid' or 'same'.
+
+    Shape: (N, C_in, L) -> (N, C_out, L_out), L_out = ⌊(L + 2·P − d·(K − 1) − 1) / s⌋ + 1.
+    """
+    op = "conv1d"
+    stride = _single(stride, "stride", op)
+    dilation = _single(dilation, "dilation", op)
+    _check_positive((stride,), "stride", op)
+    _check_positive((dilation,), "dilation", op)
+    if not isinstance(padding, str):
+        padding = (0, _single(padding, "padding", op))
+    pads = _conv_padding(padding, (1, weight.shape[-1]), (1, stride), (1, dilation), op)[1]
+    return apply_op(conv1d_forward, conv1d_backward, input, weight, bias, stride=stride,
+                    pads=pads, dilation=dilation, groups=int(groups), name=op)
+
+
+# ----------------------------------------------------------------------------- conv_transpose
+
+
+def conv_transpose_out_size(size, kernel, stride, padding, dilation, output_padding):
+    """(n − 1)·s − 2·P + d·(k − 1) + output_padding + 1 along one axis."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def conv_transpose2d_forward(x, weight, bias=None, stride=(1, 1), padding=(0, 0),
+                             output_padding=(0, 0), dilation=(1, 1), groups=1):
+    """The adjoint of conv2d in its input: y = col2im(Wᵀ·x) + b.
+
+    Every input pixel stamps its kernel-weighted copy onto the output, s pixels apart, which is
+    conv2d's input gradient with x in the role of dY.
+
+    Shape: x (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW), bias (C_out,)
+           -> y (N, C_out, H_out, W_out),
+           H_out = (H − 1)·s − 2·P + d·(kH − 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    _check_conv_args(op, x, weight, bias, groups, transposed=True)
+    N, C_in, H, W = x.shape
+    _, C_og, kH, kW = weight.shape
+    g = groups
+    C_ig = C_in // g
+    C_out = C_og * g
+    Ho, Wo = (conv_transpose_out_size(n, k, s, p, d, op_)
+              for n, k, s, p, d, op_ in zip((H, W), (kH, kW), stride, padding, dilation,
+                                            output_padding))
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"{op}: output size {(Ho, Wo)} is too small for input {(H, W)} with "
+                         f"kernel {(kH, kW)}, stride {stride}, padding {padding}")
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    xt = np.empty((C_in, N, H, W), dtype=x.dtype)
+    np.copyto(xt, x.transpose(1, 0, 2, 3))
+    xt = xt.reshape(g, C_ig, N * H * W)  # (g, C_in/g, N·H·W)
+    w = np.ascontiguousarray(weight).reshape(g, C_ig, C_og * kH * kW)
+    cols = _grouped_matmul(w.transpose(0, 2, 1), xt)  # (g, C_out/g·kH·kW, N·H·W)
+    y = _col2im6(cols.reshape(C_out, kH, kW, N, H, W), (N, C_out, Ho, Wo), (kH, kW), stride,
+                 pads, dilation)
+    if bias is not None:
+        y += bias[:, None, None]
+    return y, (xt, w, x.shape, weight.shape, (Ho, Wo), stride, pads, dilation, bias is not None)
+
+
+def conv_transpose2d_backward(dy, cache):
+    """dx = W·im2col(dY) (a conv2d of dY), dW = x·im2col(dY)ᵀ, db = Σ dY."""
+    xt, w, x_shape, w_shape, out_hw, stride, pads, dilation, has_bias = cache
+    g, C_ig, K = w.shape
+    N, C_in, H, W = x_shape
+    kernel = w_shape[2:]
+    cols = _im2col6(dy, kernel, stride, pads, dilation, (H, W))  # (C_out, kH, kW, N, H, W)
+    cols = cols.reshape(g, K, N * H * W)
+    dxt = _grouped_matmul(w, cols)  # (g, C_in/g, N·H·W)
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    np.copyto(dx, dxt.reshape(C_in, N, H, W).transpose(1, 0, 2, 3))
+    dw = _grouped_matmul(xt, cols.transpose(0, 2, 1)).reshape(w_shape)
+    db = dy.sum(axis=(0, 2, 3)) if has_bias else None
+    return dx, dw, db
+
+
+def _transpose_args(op, stride, padding, output_padding, dilation, pair):
+    stride, padding, output_padding, dilation = (
+        pair(v, name, op) for v, name in ((stride, "stride"), (padding, "padding"),
+                                          (output_padding, "output_padding"),
+                                          (dilation, "dilation")))
+    _check_positive(stride, "stride", op)
+    _check_positive(dilation, "dilation", op)
+    if min(padding) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got {padding}")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if not 0 <= op_ < max(s, d):
+            raise ValueError(f"{op}: output_padding must be smaller than either stride or "
+                             f"dilation, got output_padding {output_padding}, stride {stride}, "
+                             f"dilation {dilation}")
+    return stride, padding, output_padding, dilation
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution (PyTorch's F.conv_transpose2d, same argument order).
+
+    Shape: (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) -> (N, C_out, H_out, W_out),
+        H_out = (H − 1)·s − 2·P + d·(kH − 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    stride, padding, output_padding, dilation = _transpose_args(
+        op, stride, padding, output_padding, dilation, _pair)
+    return apply_op(conv_transpose2d_forward, conv_transpose2d_backward, input, weight, bias,
+                    stride=stride, padding=padding, output_padding=output_padding,
+                    dilation=dilation, groups=int(groups), name=op)
+
+
+def conv_transpose1d_forward(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                             dilation=1, groups=1):
+    """Transposed 1-D convolution as the 2-D kernel with H = 1.
+
+    Shape: x (N, C_in, L), weight (C_in, C_out/groups, K) -> y (N, C_out, L_out),
+           L_out = (L − 1)·s − 2·P + d·(K − 1) + output_padding + 1.
+    """
+    if x.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"conv_transpose1d: expected input (N, C, L) and weight "
+                         f"(C_in, C_out/groups, K), got {x.shape} and {weight.shape}")
+    y, cache = conv_transpose2d_forward(x[:, :, None, :], weight[:, :, None, :], bias,
+                                        (1, stride), (0, padding), (0, output_padding),
+                                        (1, dilation), groups)
+    return y[:, :, 0, :], cache
+
+
+def conv_transpose1d_backward(dy, cache):
+    dx, dw, db = conv_transpose2d_backward(dy[:, :, None, :], cache)
+    return dx[:, :, 0, :], dw[:, :, 0, :], db
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution (PyTorch's F.conv_transpose1d).
+
+    Shape: (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out).
+    """
+    op = "conv_transpose1d"
+
+    def single(v, name, op):
+        s = _single(v, name, op)
+        return (s,)
+
+    stride, padding, output_padding, dilation = (v[0] for v in _transpose_args(
+        op, stride, padding, output_padding, dilation, single))
+    return apply_op(conv_transpose1d_forward, conv_transpose1d_backward, input, weight, bias,
+                    stride=stride, padding=padding, output_padding=output_padding,
+                    dilation=dilation, groups=int(groups), name=op)
