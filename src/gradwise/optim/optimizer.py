@@ -250,8 +250,8 @@ class Optimizer:
 def lerp_(start, end, weight):
     """start ← start + weight·(end − start), in place, rounded like ``torch.lerp_``.
 
-    PyTorch evaluates ``end − (end − start)(1 − weight)`` when weight ≥ 0.5; matching that
-    keeps trajectories equal to PyTorch's to the last bits, not only to 1e-12.
+    Like PyTorch's kernel, weights ≥ 0.5 evaluate ``end − (end − start)(1 − weight)``, which
+    is exact at weight 1 (the two forms differ only in rounding).
     """
     if abs(weight) < 0.5:
         start += weight * (end - start)
@@ -273,7 +273,7 @@ def _cast_value(param, key, value, where):
     if isinstance(value, Tensor):
         value = value.data
     if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__"):
-        array = np.array(value, dtype=param.dtype, copy=True)
+        array = np.asarray(value).astype(param.dtype, copy=True)  # also torch tensors
         if array.shape != param.shape:
             raise ValueError(f"{where} has shape {array.shape}, expected {param.shape}")
         return Tensor(array)
