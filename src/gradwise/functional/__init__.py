@@ -5,6 +5,12 @@ from .elementwise import (
     mul, multiply, neg, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
     sub, subtract, tanh, true_divide, unbroadcast, where,
 )
+from .dropout import dropout
+from .embedding import embedding
+from .loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
+    nll_loss,
+)
 from .linalg import bilinear, bmm, einsum, linear, matmul, mm
 from .reduce import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
