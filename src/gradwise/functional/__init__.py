@@ -12,9 +12,12 @@ from .loss import (
     nll_loss,
 )
 from .linalg import bilinear, bmm, einsum, linear, matmul, mm
+from .gru import gru_cell, gru_sequence
+from .lstm import lstm_cell, lstm_sequence
 from .reduce import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
 )
+from .rnn import rnn_cell, rnn_sequence
 from .shape import (
     cat, chunk, concat, concatenate, expand, flatten, gather, getitem, index_select,
     masked_fill, one_hot, pad, permute, repeat, reshape, split, squeeze, stack, t, transpose,
