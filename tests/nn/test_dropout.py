@@ -1,0 +1,81 @@
+"""Dropout: inverted scaling, train/eval modes, the rng argument, gradients, statistics."""
+import numpy as np
+import pytest
+import torch
+
+import gradwise as gw
+import gradwise.nn.functional as F
+from gradwise import nn
+from gradwise.functional.dropout import dropout_backward, dropout_forward
+
+
+def test_dropout_zeroes_with_probability_p_and_scales_survivors():
+    x = np.ones((400, 500), np.float32)
+    y, mask = dropout_forward(x, p=0.3, training=True, rng=np.random.default_rng(0))
+    assert y.dtype == np.float32
+    kept = y != 0
+    assert kept.mean() == pytest.approx(0.7, abs=0.005)
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    assert y.mean() == pytest.approx(1.0, abs=0.01)  # E[y] = x
+
+
+def test_dropout_backward_uses_the_forward_mask():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 7))
+    y, mask = dropout_forward(x, p=0.5, training=True, rng=rng)
+    g = rng.standard_normal((6, 7))
+    np.testing.assert_array_equal(dropout_backward(g, mask), g * mask)
+    np.testing.assert_array_equal((y == 0), (mask == 0))
+    xt = gw.tensor(x, requires_grad=True)
+    out = F.dropout(xt, 0.5, rng=np.random.default_rng(7))
+    out.backward(g)
+    np.testing.assert_allclose(xt.grad.data, g * (out.data / x))
+
+
+def test_dropout_gradient_matches_torch_for_the_same_mask(rng):
+    x = rng.standard_normal((5, 4))
+    xt = gw.tensor(x, requires_grad=True)
+    y = F.dropout(xt, 0.25, rng=np.random.default_rng(3))
+    mask = torch.tensor((y.data != 0).astype(np.float64))
+    tx = torch.tensor(x, requires_grad=True)
+    ty = tx * mask / 0.75  # torch's dropout with this mask
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    v = rng.standard_normal((5, 4))
+    y.backward(v)
+    (ty * torch.tensor(v)).sum().backward()
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_dropout_eval_mode_and_p_zero_are_identity():
+    x = gw.randn(3, 4)
+    np.testing.assert_array_equal(F.dropout(x, 0.5, training=False).data, x.data)
+    np.testing.assert_array_equal(F.dropout(x, 0.0).data, x.data)
+    d = nn.Dropout(0.9).eval()
+    np.testing.assert_array_equal(d(x).data, x.data)
+    assert F.dropout(x, 1.0).data.sum() == 0
+
+
+def test_dropout_module_uses_library_rng_and_training_flag():
+    d = nn.Dropout(0.5)
+    x = gw.ones(100)
+    gw.manual_seed(4)
+    a = d(x).data.copy()
+    gw.manual_seed(4)
+    b = d(x).data.copy()
+    np.testing.assert_array_equal(a, b)
+    assert 0 < (a == 0).sum() < 100
+    assert repr(d) == repr(torch.nn.Dropout(0.5))
+
+
+def test_dropout_rng_argument_is_reproducible():
+    x = gw.ones(50)
+    a = F.dropout(x, 0.5, rng=np.random.default_rng(9)).data
+    b = F.dropout(x, 0.5, rng=np.random.default_rng(9)).data
+    np.testing.assert_array_equal(a, b)
+
+
+def test_dropout_rejects_bad_p():
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        nn.Dropout(1.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(gw.ones(2), -0.1)
