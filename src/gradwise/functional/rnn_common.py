@@ -167,10 +167,15 @@ def pack_padded_backward(grad, cache):
     return out.reshape(shape), None
 
 
-def pad_packed(data, batch_sizes, padding_value=0.0):
-    """Differentiable packed (S, *) -> padded (T, B, *) for a gradwise Tensor."""
+def pad_packed(data, batch_sizes, padding_value=0.0, total_length=None):
+    """Differentiable packed (S, *) -> padded (T, B, *) for a gradwise Tensor.
+
+    T is ``total_length`` when given (≥ the number of steps), else len(batch_sizes).
+    """
     bs = np.asarray(batch_sizes, dtype=np.int64)
     T, B = int(bs.shape[0]), int(bs[0]) if bs.size else 0
+    if total_length is not None:
+        T = int(total_length)
     return apply_op(pad_packed_forward, pad_packed_backward, data, packed_index(bs, B),
                     T=T, B=B, padding_value=padding_value, name="pad_packed")
 
@@ -179,3 +184,27 @@ def pack_padded(x, batch_sizes):
     """Differentiable padded (T, B, *) -> packed (S, *) for a gradwise Tensor."""
     return apply_op(pack_padded_forward, pack_padded_backward, x,
                     packed_index(batch_sizes, x.shape[1]), name="pack_padded")
+
+
+def pad_sequence_forward(*xs, batch_first=False, padding_value=0.0, left=False):
+    """Stack sequences of different lengths into one padded array.
+
+    Shape: xs[k] (L_k, *) -> out (max L, K, *) or (K, max L, *) with batch_first
+    """
+    L = max(x.shape[0] for x in xs)
+    out = np.full((len(xs), L) + xs[0].shape[1:], padding_value, dtype=xs[0].dtype)
+    for k, x in enumerate(xs):
+        if left:
+            out[k, L - x.shape[0]:] = x
+        else:
+            out[k, :x.shape[0]] = x
+    lengths = [x.shape[0] for x in xs]
+    if not batch_first:
+        out = np.ascontiguousarray(out.swapaxes(0, 1))
+    return out, (lengths, L, batch_first, left)
+
+
+def pad_sequence_backward(grad, cache):
+    lengths, L, batch_first, left = cache
+    g = grad if batch_first else grad.swapaxes(0, 1)  # (K, L, *)
+    return tuple((g[k, L - n:] if left else g[k, :n]).copy() for k, n in enumerate(lengths))
