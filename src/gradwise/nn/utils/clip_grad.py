@@ -78,8 +78,9 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # computed in the norm's dtype
-    for g in grads:
-        g.data *= coef.astype(g.dtype)
+    with np.errstate(invalid="ignore"):  # a nan/inf norm spreads nan silently, as in torch
+        for g in grads:
+            g.data *= coef.astype(g.dtype)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
