@@ -5,6 +5,9 @@ from .elementwise import (
     mul, multiply, neg, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
     sub, subtract, tanh, true_divide, unbroadcast, where,
 )
+from .conv import (
+    col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
+)
 from .dropout import dropout
 from .embedding import embedding
 from .loss import (
@@ -18,6 +21,10 @@ from .reduce import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
 )
 from .rnn import rnn_cell, rnn_sequence
+from .pool import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
+    max_pool1d, max_pool2d,
+)
 from .shape import (
     cat, chunk, concat, concatenate, expand, flatten, gather, getitem, index_select,
     masked_fill, one_hot, pad, permute, repeat, reshape, split, squeeze, stack, t, transpose,
