@@ -1,4 +1,4 @@
-"""nn utilities: gradient clipping."""
+"""nn utilities: gradient clipping (clip_grad), sequence packing (rnn), truncated BPTT (tbptt)."""
 from . import rnn, tbptt
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
