@@ -22,8 +22,14 @@ def embedding_backward(g, cache):
     if scale_grad_by_freq:
         counts = np.bincount(idx, minlength=shape[0])
         rows = rows / counts[idx][:, None].astype(g.dtype)  # divide by the word's batch count
+    # dL/dW_j = Σ_{i: idx_i = j} dL/dy_i: sort the rows by index, then one segmented sum per
+    # distinct index (np.add.reduceat), several times faster than np.add.at on rows
+    order = np.argsort(idx, kind="stable")
+    sorted_idx = idx[order]
+    starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]]) if idx.size else idx
     dw = np.zeros(shape, g.dtype)
-    np.add.at(dw, idx, rows)  # dL/dW_j = Σ_{i: idx_i = j} dL/dy_i (repeated indices add up)
+    if idx.size:
+        dw[sorted_idx[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     if padding_idx is not None:
         dw[padding_idx] = 0  # the padding row never receives gradient
     return None, dw

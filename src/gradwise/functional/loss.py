@@ -184,9 +184,10 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, reduction="
     keep = y != ignore_index
     y_safe = np.where(keep, y, 0)
     m = rows.max(axis=1, keepdims=True)  # (M, 1)
-    p = np.exp(rows - m)  # (M, C)
+    p = np.subtract(rows, m)  # (M, C): the one large temporary, reused for softmax
+    np.exp(p, out=p)
     s = p.sum(axis=1, keepdims=True)
-    p /= s  # softmax
+    p *= 1 / s  # softmax
     lse = (m + np.log(s))[:, 0]  # (M,) log Σ_c e^{x_ic}
     logp_y = rows[np.arange(M), y_safe] - lse  # (M,)
     wy = np.ones(M, x.dtype) if weight is None else weight[y_safe]  # w_{y_i}
