@@ -447,12 +447,12 @@ def restore_checkpoint(ckpt, model, optimizer=None, scheduler=None, loader=None,
             raise CheckpointError(f"{where} holds no RNG state")
         rng_state = _decode(ckpt.meta["rng"]["gradwise"], ckpt.tensors)
 
-    # snapshot, copy, and roll back on any failure
-    snapshot_model = {k: v.data.copy() for k, v in model.state_dict().items()}
-    snapshot_opt = copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None
-    snapshot_sched = copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None
-    snapshot_loader = copy.deepcopy(loader.state_dict()) if loader is not None else None
-    snapshot_rng = copy.deepcopy(get_rng_state())
+    # snapshot, copy, and roll back on any failure (without calling the objects' own loaders,
+    # which may be the thing that failed)
+    undo = [_snapshot_model(model), _snapshot_rng()]
+    undo += [_snapshot_optimizer(optimizer)] if optimizer is not None else []
+    undo += [_snapshot_attributes(scheduler, deep=True)] if scheduler is not None else []
+    undo += [_snapshot_attributes(loader, deep=False)] if loader is not None else []
     try:
         model.load_state_dict(ckpt.model_state())
         if optimizer is not None:
@@ -464,16 +464,54 @@ def restore_checkpoint(ckpt, model, optimizer=None, scheduler=None, loader=None,
         if rng_state is not None:
             set_rng_state(rng_state)
     except Exception as e:
-        model.load_state_dict(snapshot_model)
-        if optimizer is not None:
-            optimizer.load_state_dict(snapshot_opt)
-        if scheduler is not None:
-            scheduler.load_state_dict(snapshot_sched)
-        if loader is not None:
-            loader.load_state_dict(snapshot_loader)
-        set_rng_state(snapshot_rng)
+        for restore in undo:
+            restore()
         raise CheckpointError(f"{where} could not be loaded: {e}") from None
     return ckpt
+
+
+def _snapshot_model(model):
+    own = model.state_dict(keep_vars=True)
+    saved = {k: v.data.copy() for k, v in own.items()}
+
+    def restore():
+        for k, v in own.items():
+            v.data[...] = saved[k]
+    return restore
+
+
+def _snapshot_rng():
+    saved = copy.deepcopy(get_rng_state())
+    return lambda: set_rng_state(saved)
+
+
+def _snapshot_optimizer(optimizer):
+    def copy_value(v):
+        return Tensor(v.data.copy()) if isinstance(v, Tensor) else copy.deepcopy(v)
+
+    state_cls = type(optimizer.state)
+    state = [(p, {k: copy_value(v) for k, v in s.items()}) for p, s in optimizer.state.items()]
+    groups = [{k: (list(v) if k == "params" else copy.deepcopy(v)) for k, v in g.items()}
+              for g in optimizer.param_groups]
+
+    def restore():
+        restored = state_cls(dict) if state_cls is not dict else {}
+        restored.update(state)
+        optimizer.state = restored
+        optimizer.param_groups = groups
+    return restore
+
+
+def _snapshot_attributes(obj, deep: bool):
+    # the scheduler's state is its __dict__ (minus the optimizer); the loader's, its attributes
+    keep = {k: v for k, v in vars(obj).items() if k == "optimizer"}
+    saved = {k: (copy.deepcopy(v) if deep else v) for k, v in vars(obj).items() if k not in keep}
+
+    def restore():
+        vars(obj).clear()
+        vars(obj).update(saved)
+        vars(obj).update(keep)
+    return restore
 
 
 # -- keep last K and best ------------------------------------------------------------------------
