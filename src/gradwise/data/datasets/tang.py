@@ -15,7 +15,7 @@ import unicodedata
 from ._files import find_file
 
 _POET_FILE = re.compile(r"(?:^|/)poet\.tang\.(\d+)\.json$")
-_LINE_END = re.compile(r"[，。！？；]")
+_LINE = re.compile(r"([^，。！？；]+)([，。！？；]*)")  # a line and the punctuation after it
 
 
 def read_tang_tar(path) -> list:
@@ -51,7 +51,7 @@ def poem_text(poem) -> str:
 
 def poem_lines(poem) -> list:
     """The body split into lines at the full-width punctuation ，。！？；."""
-    return [line for line in _LINE_END.split(poem_text(poem)) if line]
+    return [line for line, _ in _LINE.findall(poem_text(poem))]
 
 
 def is_five_char_quatrain(poem) -> bool:
@@ -63,5 +63,8 @@ def is_five_char_quatrain(poem) -> bool:
 
 
 def five_char_quatrains(poems) -> list:
-    """Bodies (24 characters with punctuation) of the five-character quatrains in ``poems``."""
-    return [poem_text(p) for p in poems if is_five_char_quatrain(p)]
+    """Bodies of the five-character quatrains in ``poems``, 24 characters each: every line
+    followed by one punctuation mark (the source's own; a repeated mark such as 。。 is kept once,
+    a missing final mark becomes 。)."""
+    return ["".join(line + (punct[:1] or "。") for line, punct in _LINE.findall(poem_text(p)))
+            for p in poems if is_five_char_quatrain(p)]
