@@ -4,6 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as TF
 from helpers import compare_with_torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradwise as gw
 import gradwise.nn.functional as F
@@ -316,3 +318,23 @@ def test_loss_module_constructor_checks():
         nn.MSELoss(reduction="avg")
     with pytest.raises(ValueError, match="label_smoothing"):
         nn.CrossEntropyLoss(label_smoothing=-0.1)
+
+
+# -- properties ------------------------------------------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 4), c=st.integers(1, 6), d=st.integers(0, 2), seed=st.integers(0, 999),
+       smoothing=st.sampled_from([0.0, 0.25]))
+def test_cross_entropy_properties(n, c, d, seed, smoothing):
+    """ℓ ≥ 0; without smoothing ℓ_i = −log softmax(x_i)[y_i]; ignored targets give 0."""
+    rng = np.random.default_rng(seed)
+    shape = (n, c) + (3,) * d
+    x = rng.standard_normal(shape) * 4
+    t = rng.integers(0, c, (n,) + (3,) * d)
+    t.flat[0] = -100
+    loss = F.cross_entropy(gw.tensor(x), gw.tensor(t), reduction="none",
+                           label_smoothing=smoothing).data
+    assert loss.shape == t.shape and (loss >= -1e-12).all() and loss.flat[0] == 0
+    if smoothing == 0:
+        logp = F.log_softmax(gw.tensor(x), 1).data
+        picked = -np.take_along_axis(logp, np.expand_dims(np.where(t < 0, 0, t), 1), 1)[:, 0]
+        np.testing.assert_allclose(loss, np.where(t < 0, 0, picked), rtol=1e-10, atol=1e-12)
