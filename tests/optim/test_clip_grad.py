@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradwise as gw
 from gradwise.nn.utils import (
@@ -17,16 +19,17 @@ SHAPES = [(4, 3), (3,), (2, 2, 2), ()]
 def make_params(rng, dtype=np.float64, scale=3.0, with_none=True):
     """Parameters with gradients of different sizes (and one without a gradient) in both libs."""
     grads = [(scale * rng.standard_normal(s)).astype(dtype) for s in SHAPES]
+    t_dtype = getattr(torch, str(np.dtype(dtype)))
     g_params, t_params = [], []
     for g in grads:
-        gp, tp = gw.zeros(g.shape, dtype=dtype, requires_grad=True), torch.zeros(
-            g.shape, dtype=getattr(torch, str(np.dtype(dtype))), requires_grad=True)
+        gp = gw.zeros(g.shape, dtype=dtype, requires_grad=True)
+        tp = torch.zeros(g.shape, dtype=t_dtype, requires_grad=True)
         gp.grad, tp.grad = gw.tensor(g.copy()), torch.tensor(g.copy())
         g_params.append(gp)
         t_params.append(tp)
     if with_none:
         g_params.append(gw.zeros(5, dtype=dtype, requires_grad=True))
-        t_params.append(torch.zeros(5, dtype=getattr(torch, str(np.dtype(dtype))), requires_grad=True))
+        t_params.append(torch.zeros(5, dtype=t_dtype, requires_grad=True))
     return g_params, t_params
 
 
@@ -132,3 +135,24 @@ def test_clipping_tames_an_exploding_rnn_gradient():
     returned = clip_grad_norm_([w], max_norm=5.0)
     assert returned.item() == pytest.approx(before)
     assert np.linalg.norm(w.grad.data) == pytest.approx(5.0, rel=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+       scale=st.floats(1e-3, 1e3), max_norm=st.floats(1e-2, 10.0),
+       norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]), seed=st.integers(0, 2**16))
+def test_clipped_gradients_have_at_most_max_norm_and_keep_direction(sizes, scale, max_norm,
+                                                                    norm_type, seed):
+    rng = np.random.default_rng(seed)
+    params = []
+    for n in sizes:
+        p = gw.zeros(n, dtype=np.float64, requires_grad=True)
+        p.grad = gw.tensor(scale * rng.standard_normal(n), dtype=np.float64)
+        params.append(p)
+    before = np.concatenate([p.grad.data for p in params])
+    total = clip_grad_norm_(params, max_norm, norm_type=norm_type).item()
+    after = np.concatenate([p.grad.data for p in params])
+    assert total == pytest.approx(np.linalg.norm(before, norm_type), rel=1e-12)
+    assert np.linalg.norm(after, norm_type) <= max_norm * (1 + 1e-12)
+    factor = min(1.0, max_norm / (total + 1e-6))
+    np.testing.assert_allclose(after, before * factor, rtol=1e-14)

@@ -154,8 +154,10 @@ def test_scheduler_drives_a_training_run_like_torch():
     """SGD + StepLR on a tiny least-squares problem: parameters equal torch's every epoch."""
     rng = np.random.default_rng(0)
     x, y, w0 = rng.standard_normal((16, 4)), rng.standard_normal(16), rng.standard_normal(4)
-    gw_w, t_w = gw.tensor(w0.copy(), requires_grad=True), torch.tensor(w0.copy(), requires_grad=True)
-    g_opt, t_opt = optim.SGD([gw_w], lr=0.05, momentum=0.9), torch.optim.SGD([t_w], lr=0.05, momentum=0.9)
+    gw_w = gw.tensor(w0.copy(), requires_grad=True)
+    t_w = torch.tensor(w0.copy(), requires_grad=True)
+    g_opt = optim.SGD([gw_w], lr=0.05, momentum=0.9)
+    t_opt = torch.optim.SGD([t_w], lr=0.05, momentum=0.9)
     g_s, t_s = gw_sched.StepLR(g_opt, 5, 0.5), t_sched.StepLR(t_opt, 5, 0.5)
     for _ in range(20):
         g_opt.zero_grad()

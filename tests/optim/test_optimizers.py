@@ -43,7 +43,8 @@ CONFIGS = [
     ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-8, weight_decay=0.01)),
     ("Adadelta", dict(maximize=True)),
 ]
-IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CONFIGS]
+IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}"
+       for name, kw in CONFIGS]
 
 
 def initial_weights(dtype=np.float64, seed=0):
@@ -102,7 +103,7 @@ def assert_trajectories_equal(gw_traj, torch_traj, rtol=1e-10, atol=1e-13):
     assert len(gw_traj) == len(torch_traj)
     for step, (a, b) in enumerate(zip(gw_traj, torch_traj)):
         for k in a:
-            assert a[k].dtype == b[k].dtype, f"step {step}, {k}: dtype {a[k].dtype} vs {b[k].dtype}"
+            assert a[k].dtype == b[k].dtype, f"step {step}, {k}: {a[k].dtype} vs {b[k].dtype}"
             np.testing.assert_allclose(a[k], b[k], rtol=rtol, atol=atol,
                                        err_msg=f"parameter {k} after step {step + 1}")
 

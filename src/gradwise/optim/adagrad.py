@@ -1,4 +1,4 @@
-"""Adagrad (Duchi, Hazan & Singer 2011): per-coordinate steps scaled by the summed squared gradients."""
+"""Adagrad (Duchi, Hazan & Singer 2011): per-coordinate steps scaled by summed squared gradients."""
 from __future__ import annotations
 
 import numpy as np

@@ -35,7 +35,9 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(
+                f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer"
+            )
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -123,7 +125,8 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [base_lr * fn(self.last_epoch)
+                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -143,7 +146,7 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """Multiply the lr by ``gamma`` every ``step_size`` epochs: lr = initial_lr · γ^⌊epoch/step_size⌋.
+    """Multiply the lr by ``gamma`` every ``step_size`` epochs: lr = lr₀ · γ^⌊epoch/step_size⌋.
 
     Args:
         optimizer: the wrapped Optimizer.
@@ -359,7 +362,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _init_is_better(self, mode, threshold, threshold_mode):
         if mode not in {"min", "max"}:
-            raise ValueError(f"ReduceLROnPlateau: mode {mode!r} is unknown, expected 'min' or 'max'")
+            raise ValueError(
+                f"ReduceLROnPlateau: mode {mode!r} is unknown, expected 'min' or 'max'"
+            )
         if threshold_mode not in {"rel", "abs"}:
             raise ValueError(
                 f"ReduceLROnPlateau: threshold mode {threshold_mode!r} is unknown, "

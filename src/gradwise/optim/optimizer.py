@@ -234,6 +234,8 @@ class Optimizer:
             new["params"] = g["params"]
             if "param_names" in g and "param_names" not in new:
                 new["param_names"] = g["param_names"]
+            for key, default in self.defaults.items():  # e.g. a dict saved by an older version
+                new.setdefault(key, default)
             self._check_hyperparameters(new)
             param_groups.append(new)
         self.state = state
