@@ -1,11 +1,23 @@
 """Neural-network layers with PyTorch's names, arguments, parameter layouts and state_dict keys."""
 from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module
+from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                      MaxPool1d, MaxPool2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .attention import AdditiveAttention, DotAttention, GeneralAttention
+from .esn import EchoStateNetwork
+from .gradient_flow import GradientFlow, gradient_flow
+from .jordan import JordanRNN
+from .leaky import LeakyRNN, SkipRNN
+from .mut import MUT, HighwayRNN, HighwayRNNCell, MUT1Cell, MUT2Cell, MUT3Cell
+from .recurrent_family import Recurrent
+from .recursive import RecursiveNN
