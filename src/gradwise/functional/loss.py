@@ -179,7 +179,8 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, reduction="
 
     Shape: x (N, C, d1, ...) or (C,), target (N, d1, ...) or () -> () or target's shape.
     """
-    rows, (M, C) = _rows(x), _rows(x).shape
+    rows = _rows(x)  # (M, C)
+    M, C = rows.shape
     y = target.reshape(-1)  # (M,)
     keep = y != ignore_index
     y_safe = np.where(keep, y, 0)
