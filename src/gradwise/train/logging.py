@@ -75,6 +75,31 @@ def save_config(run_dir, config) -> pathlib.Path:
     return path
 
 
+ARTIFACTS = ("gradient_flow", "confusion", "attention", "feature_maps")
+
+
+def save_artifact(run_dir, name: str, obj) -> pathlib.Path:
+    """Write plot data ``<run_dir>/<name>.json`` for ``gradwise plot RUN`` to draw later.
+
+    Known names (see ``gradwise.viz.plot_run``): ``gradient_flow`` {"series": {label: [norm per
+    step]}}, ``confusion`` {"matrix", "labels"}, ``attention`` {"weights", "source", "target"},
+    ``feature_maps`` {"maps" (C, H, W), "layer"}.
+    """
+    if name not in ARTIFACTS:
+        raise ValueError(f"save_artifact: unknown artifact {name!r}, expected one of {ARTIFACTS}")
+    path = pathlib.Path(run_dir) / f"{name}.json"
+    write_json_atomic(path, _lists(obj))
+    return path
+
+
+def _lists(obj):
+    if isinstance(obj, dict):
+        return {k: _lists(v) for k, v in obj.items()}
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return to_jsonable(obj)
+
+
 def have_tensorboardx() -> bool:
     try:
         import tensorboardX  # noqa: F401

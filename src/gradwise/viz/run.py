@@ -1,0 +1,78 @@
+"""``plot_run``: every plot a run directory has data for, as PNG files in that directory."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+
+from ..train.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
+from ..train.logging import read_metrics
+from ..train.optional import MissingDependencyError
+from .curves import plot_curves, plot_gradient_flow
+from .maps import plot_attention, plot_confusion_matrix, plot_feature_maps, plot_filters
+
+
+def _read(path: pathlib.Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: invalid JSON ({e})") from None
+
+
+def plot_run(run_dir) -> list[pathlib.Path]:
+    """Draw the run's curves and its saved plot data; return the PNG paths written.
+
+    Reads ``metrics.csv`` (-> curves.png), ``gradient_flow.json`` (-> gradient_flow.png),
+    ``confusion.json`` (-> confusion_matrix.png), ``attention.json`` (-> attention.png),
+    ``feature_maps.json`` (-> feature_maps.png) and the first 4-D weight of the latest
+    checkpoint (-> filters.png), whichever exist.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` is not a directory or holds nothing to plot.
+        MissingDependencyError: matplotlib is not installed.
+    """
+    run = pathlib.Path(run_dir)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run}")
+    written = []
+    title = run.name
+    if (run / "metrics.csv").exists():
+        series = read_metrics(run)
+        if series:
+            written.append(plot_curves(series, run / "curves.png", title=title))
+    if (run / "gradient_flow.json").exists():
+        data = _read(run / "gradient_flow.json")
+        written.append(plot_gradient_flow(data["series"], run / "gradient_flow.png",
+                                          title=data.get("title", "Gradient flow through time")))
+    if (run / "confusion.json").exists():
+        data = _read(run / "confusion.json")
+        written.append(plot_confusion_matrix(data["matrix"], run / "confusion_matrix.png",
+                                             labels=data.get("labels")))
+    if (run / "attention.json").exists():
+        data = _read(run / "attention.json")
+        written.append(plot_attention(data["weights"], data["source"], data["target"],
+                                      run / "attention.png"))
+    if (run / "feature_maps.json").exists():
+        data = _read(run / "feature_maps.json")
+        written.append(plot_feature_maps(data["maps"], run / "feature_maps.png",
+                                         title=f"feature maps: {data.get('layer', '')}"))
+    weight = _first_conv_weight(run)
+    if weight is not None:
+        name, w = weight
+        written.append(plot_filters(w, run / "filters.png", title=f"filters: {name}"))
+    if not written:
+        raise FileNotFoundError(f"nothing to plot in {run}: no metrics.csv, plot data or "
+                                f"checkpoint with conv filters")
+    return written
+
+
+def _first_conv_weight(run: pathlib.Path):
+    try:
+        ckpt = load_checkpoint(find_checkpoint(run))
+    except (CheckpointError, MissingDependencyError):
+        return None
+    for key, array in ckpt.model_state().items():
+        if key.endswith("weight") and np.ndim(array) == 4:
+            return key, array
+    return None
