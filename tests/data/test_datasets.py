@@ -188,3 +188,27 @@ def test_idx_reader_rejects_truncated_files(tmp_path):
         f.write(b"\x00\x00\x08\x01\x00\x00\x00\x05abc")
     with pytest.raises(ValueError, match=r"dims \(5,\) \(5 bytes\) but holds 3"):
         read_idx(path)
+
+
+def test_checksums_are_hashed_once_per_process(shared_data, tmp_path, monkeypatch):
+    _copy(shared_data, tmp_path, "ptb", "ptb.valid.txt")
+    calls = []
+    real = _files.sha256_of
+    monkeypatch.setattr(_files, "sha256_of", lambda path: calls.append(path) or real(path))
+    for _ in range(3):
+        find_file("ptb", "ptb.valid.txt", root=tmp_path)
+    assert len(calls) == 1
+
+
+def test_download_extracts_the_tutorial_archive_member(shared_data, tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    text = gzip.decompress((shared_data / "eng-fra" / "eng-fra.txt.gz").read_bytes())
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("data/eng-fra.txt", text)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: _Response(archive.getvalue()))
+    pairs = load_eng_fra(root=tmp_path, download=True)
+    assert len(pairs) == 135842 and pairs[0] == ("Go.", "Va !")
+    assert (tmp_path / "eng-fra" / "eng-fra.txt").read_bytes() == text

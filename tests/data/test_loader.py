@@ -276,3 +276,17 @@ def test_bucketed_padded_loader_end_to_end():
         np.testing.assert_array_equal(parity.numpy(), lengths.numpy() % 2)
         total += len(lengths)
     assert total == 40
+
+
+def test_fast_gather_through_subsets_equals_item_by_item_collate():
+    from gradwise.data import random_split
+
+    items = ItemDataset(30)
+    train, _ = random_split(TensorDataset(items.x, np.arange(30)), [0.7, 0.3], generator=0)
+    fast = list(DataLoader(train, batch_size=8, shuffle=True, generator=1))
+    slow = list(DataLoader(train, batch_size=8, shuffle=True, generator=1, collate_fn=default_collate))
+    assert len(fast) == len(slow) == 3
+    for (fx, fy), (sx, sy) in zip(fast, slow):
+        np.testing.assert_array_equal(fx.numpy(), sx.numpy())
+        np.testing.assert_array_equal(fy.numpy(), sy.numpy())
+        assert fy.dtype == sy.dtype == np.int64

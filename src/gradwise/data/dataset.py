@@ -108,6 +108,18 @@ class ConcatDataset(Dataset):
         return self.datasets[d][offset]
 
 
+def batch_getter(dataset):
+    """A function indices -> collated batch for datasets that gather whole batches at once
+    (``get_batch``, e.g. TensorDataset, also through Subsets of it), else None."""
+    if isinstance(dataset, Subset):
+        inner = batch_getter(dataset.dataset)
+        if inner is None:
+            return None
+        mapping = np.asarray(dataset.indices, dtype=np.int64)
+        return lambda indices: inner(mapping[np.asarray(indices, dtype=np.int64)])
+    return getattr(dataset, "get_batch", None)
+
+
 def as_generator(generator) -> np.random.Generator | None:
     """A np.random.Generator from ``generator`` (Generator, int seed or None -> None)."""
     if generator is None or isinstance(generator, np.random.Generator):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core import Tensor
 from ..core.dtype import infer_array
+from .dataset import batch_getter
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -160,9 +161,9 @@ class DataLoader:
         generator: np.random.Generator or int seed for shuffling; None draws a seed per epoch
             from the library RNG, so ``gradwise.manual_seed(s)`` makes the epochs reproducible.
 
-    Differences from PyTorch: single process (no ``num_workers``); a TensorDataset with the
-    default collate is gathered with one fancy index per tensor instead of item by item (same
-    result, much faster); ``state_dict()``/``load_state_dict()`` save and restore the position.
+    Differences from PyTorch: single process (no ``num_workers``); with the default collate, a
+    dataset that has ``get_batch(indices)`` (TensorDataset, and Subsets of it) is gathered with
+    one fancy index per tensor instead of item by item (same result, much faster); ``state_dict()``/``load_state_dict()`` save and restore the position.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
@@ -188,7 +189,7 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.collate_fn = default_collate if collate_fn is None else collate_fn
-        self._gather = getattr(dataset, "get_batch", None) if collate_fn is None else None
+        self._gather = batch_getter(dataset) if collate_fn is None else None
         self._epoch = 0          # index of the current (or next) epoch
         self._batch_index = 0    # batches already yielded in the current epoch
         self._in_epoch = False   # an epoch was started and not finished

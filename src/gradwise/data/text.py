@@ -72,7 +72,8 @@ class Vocab:
             max_size: total size cap, specials included (the most frequent tokens are kept).
             specials: tokens placed first, in this order (default ``<pad> <unk> <bos> <eos>``, so
                 ``<pad>`` is id 0). A special that also occurs in the corpus is not repeated.
-            unk_token: the unknown-word token (must be among the specials or kept tokens), or None.
+            unk_token: the unknown-word token; when it is neither a special nor a kept token the
+                vocabulary has none (``encode`` then raises KeyError on unknown tokens).
 
         Order: specials, then tokens by decreasing frequency, ties broken alphabetically (as
         torchtext's ``build_vocab_from_iterator``), so the result does not depend on corpus order.

@@ -82,8 +82,8 @@ def mackey_glass(length: int, tau: float = 17, beta=0.2, gamma=0.1, n=10, x0=1.2
                  subsample: int = 10, discard: int = 0, dtype=np.float64) -> np.ndarray:
     """The Mackey-Glass delay differential equation, the classic echo-state-network benchmark.
 
-    ``dx/dt = beta·x(t-tau) / (1 + x(t-tau)^n) - gamma·x(t)``, integrated with the forward-Euler
-    discretisation used by Jaeger (2001): ``x(t+dt) = x(t) + dt·(...)``, step ``dt = 0.1``,
+    ``dx/dt = beta·x(t-tau) / (1 + x(t-tau)^n) - gamma·x(t)``, integrated with the usual
+    forward-Euler discretisation ``x(t+dt) = x(t) + dt·(...)``, step ``dt = 0.1``,
     constant history ``x = x0`` for t <= 0, then every ``subsample``-th value kept (one sample per
     time unit by default). With tau = 17 the attractor is chaotic and stays within about
     [0.2, 1.4].
