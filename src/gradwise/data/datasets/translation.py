@@ -110,6 +110,9 @@ def load_eng_fra(root=None, download=False, verify=True, normalize=None, reverse
         fn = _NORMALIZERS.get(normalize) if isinstance(normalize, str) else normalize
         if fn is None or not callable(fn):
             raise ValueError(f"load_eng_fra: normalize should be None, 'tutorial', 'd2l' or a callable, got {normalize!r}")
+        if prefixes is not None:  # cheap pre-filter on the English side: normalise the rest only
+            prefixes = tuple(prefixes)
+            pairs = [(a, b) for a, b in pairs if fn(a).startswith(prefixes)]
         pairs = [(fn(a), fn(b)) for a, b in pairs]
     if reverse:
         pairs = [(b, a) for a, b in pairs]
