@@ -22,3 +22,4 @@ from .leaky import LeakyRNN, SkipRNN
 from .mut import MUT, HighwayRNN, HighwayRNNCell, MUT1Cell, MUT2Cell, MUT3Cell
 from .recurrent_family import Recurrent
 from .recursive import RecursiveNN
+from .tdnn import AR, NARX, TDNN
