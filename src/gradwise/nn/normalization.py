@@ -1,7 +1,7 @@
 """Normalisation layers: BatchNorm1d/2d, LayerNorm, LocalResponseNorm, and Dropout2d.
 
 BatchNorm keeps PyTorch's state: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) when
-``affine``, buffers ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked``
+``affine`` (``bias=False`` drops β, as in PyTorch 2.13), buffers ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked``
 (int64 scalar) when ``track_running_stats``, so a PyTorch state_dict loads with strict=True.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ class _BatchNorm(Module):
     _dims = ()  # accepted input ranks
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
@@ -34,7 +34,10 @@ class _BatchNorm(Module):
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if affine:
             self.weight = Parameter(np.empty(num_features, dtype))
-            self.bias = Parameter(np.empty(num_features, dtype))
+            if bias:
+                self.bias = Parameter(np.empty(num_features, dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -58,7 +61,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         if input.ndim not in self._dims or input.shape[1] != self.num_features:
@@ -81,7 +85,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -156,7 +161,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class LocalResponseNorm(Module):
