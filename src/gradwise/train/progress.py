@@ -73,6 +73,7 @@ class LinePrinter(Progress):
         self.metrics: dict = {}
         self.start = self.clock()
         self.last_print = None
+        self.printed_n = None
         self.closed = False
 
     def line(self) -> str:
@@ -97,7 +98,7 @@ class LinePrinter(Progress):
         self.metrics.update(metrics)
         now = self.clock()
         if self.last_print is None or now - self.last_print >= self.every:
-            self.last_print = now
+            self.last_print, self.printed_n = now, self.n
             self.write(self.line())
 
     def write(self, line):
@@ -106,7 +107,8 @@ class LinePrinter(Progress):
     def close(self):
         if not self.closed:
             self.closed = True
-            self.write(self.line())
+            if self.printed_n != self.n:
+                self.write(self.line())
 
 
 class TqdmBar(Progress):

@@ -309,6 +309,8 @@ class Trainer:
             cb.on_fit_start(self)
         while not self._done():
             self._train_epoch()
+        if self.checkpoints is not None and self.checkpoints.index["latest"] != f"ckpt-{self.step:08d}":
+            self._checkpoint_with(self.history[-1] if self.history else {})  # stopped mid-epoch
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self.history

@@ -1,0 +1,191 @@
+"""Recurrent language models for the charlm, wordlm, poetry tasks and the demo.
+
+The model is the classic one of Zaremba et al. 2014 / PyTorch's word_language_model example:
+
+    e_t = Embedding(x_t);  h_t = RNN/LSTM/GRU(e_t, h_{t-1});  logits_t = W_o · dropout(h_t) + b_o
+
+trained with truncated BPTT: the token stream is cut into N parallel streams (``lm_batchify``),
+then into windows of ``bptt`` steps; the hidden state is carried from one window to the next
+but detached, so gradients flow back at most ``bptt`` steps.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import nn
+from ...core.tensor import Tensor
+from ...data import Vocab, bptt_windows, lm_batchify, num_bptt_windows
+from ...functional.loss import cross_entropy
+from ..checkpoint import Checkpoint, restore_checkpoint
+from ..generate import generate
+from ..trainer import StepOutput
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RNNLanguageModel(nn.Module):
+    """Embedding → multi-layer RNN/LSTM/GRU → dropout → Linear over the vocabulary.
+
+    Args:
+        vocab_size: V.
+        embed_size: E.
+        hidden_size: H.
+        num_layers: stacked recurrent layers.
+        cell: "rnn" (tanh), "lstm" or "gru".
+        dropout: on the embeddings, between layers and before the output layer.
+        tie_weights: share the embedding and output matrices (needs E == H; Press & Wolf 2017).
+
+    Shape: x (T, N) int64 -> logits (T, N, V); hidden as the recurrent layer's.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 128,
+                 num_layers: int = 1, cell: str = "lstm", dropout: float = 0.0,
+                 tie_weights: bool = False):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"RNNLanguageModel: cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if tie_weights and embed_size != hidden_size:
+            raise ValueError(f"RNNLanguageModel: tie_weights needs embed_size == hidden_size, "
+                             f"got {embed_size} and {hidden_size}")
+        self.cell = cell
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = CELLS[cell](embed_size, hidden_size, num_layers,
+                               dropout=dropout if num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
+        self.decoder = nn.Linear(hidden_size, vocab_size)
+        if tie_weights:
+            self.decoder.weight = self.embedding.weight
+
+    def forward(self, x, hidden=None):
+        emb = self.drop(self.embedding(x))                      # (T, N, E)
+        out, hidden = self.rnn(emb, hidden)                     # (T, N, H)
+        return self.decoder(self.drop(out)), hidden             # (T, N, V)
+
+
+def detach_hidden(hidden):
+    if hidden is None:
+        return None
+    if isinstance(hidden, tuple):
+        return tuple(Tensor(h.data) for h in hidden)
+    return Tensor(hidden.data)
+
+
+class LMStep:
+    """Step function for truncated BPTT with the hidden state carried across windows.
+
+    Its state (the carried hidden arrays) goes into checkpoints, so a resumed run continues
+    with the same hidden state it had when it stopped.
+    """
+
+    def __init__(self):
+        self.hidden = None
+
+    def reset(self, training: bool) -> None:
+        self.hidden = None
+
+    def __call__(self, model, batch, training):
+        x, y = batch                                            # (T, N), (T, N)
+        logits, hidden = model(x, detach_hidden(self.hidden))   # (T, N, V)
+        self.hidden = detach_hidden(hidden)
+        V = logits.shape[-1]
+        loss = cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        return StepOutput(loss, int(np.prod(y.shape)))
+
+    def state_dict(self) -> dict:
+        if self.hidden is None:
+            return {}
+        if isinstance(self.hidden, tuple):
+            return {"h": self.hidden[0].data, "c": self.hidden[1].data}
+        return {"h": self.hidden.data}
+
+    def load_state_dict(self, state: dict) -> None:
+        if not state:
+            self.hidden = None
+        elif "c" in state:
+            self.hidden = (Tensor(np.array(state["h"])), Tensor(np.array(state["c"])))
+        else:
+            self.hidden = Tensor(np.array(state["h"]))
+
+
+class BPTTLoader:
+    """The BPTT windows of a batchified stream as a resumable loader (one epoch per pass).
+
+    ``state_dict()`` is the number of windows consumed in the current pass; after
+    ``load_state_dict`` the next pass starts at that window.
+
+    Shape: data (T, N) -> batches x (s, N), y (s, N) with s <= bptt
+    """
+
+    def __init__(self, data, bptt: int):
+        self.data, self.bptt = data, bptt
+        self._index = 0
+        self._start = 0
+
+    def __len__(self):
+        return num_bptt_windows(self.data, self.bptt)
+
+    def __iter__(self):
+        start, self._start = self._start, 0
+        for i, window in enumerate(bptt_windows(self.data, self.bptt)):
+            if i < start:
+                continue
+            self._index = i + 1
+            yield window
+        self._index = 0
+
+    def state_dict(self) -> dict:
+        return {"batch_index": self._index}
+
+    def load_state_dict(self, state: dict) -> None:
+        index = int(state["batch_index"])
+        if not 0 <= index <= len(self):
+            raise ValueError(f"BPTTLoader.load_state_dict: batch_index {index} outside "
+                             f"[0, {len(self)}]")
+        self._index = self._start = index
+
+
+def lm_loaders(train_ids, val_ids, batch_size: int, bptt: int, eval_batch_size: int = 10):
+    """Training and validation BPTT loaders from token-id lists."""
+    if len(train_ids) < 2 * batch_size:
+        raise ValueError(f"language model: {len(train_ids)} training tokens are too few for "
+                         f"batch size {batch_size}; use a smaller --batch-size or a larger --limit")
+    train = BPTTLoader(lm_batchify(np.asarray(train_ids), batch_size), bptt)
+    val = None
+    if len(val_ids) >= 2:
+        val = BPTTLoader(lm_batchify(np.asarray(val_ids), min(eval_batch_size, len(val_ids) // 2)),
+                         bptt)
+    return train, val
+
+
+def build_from_checkpoint(ckpt: Checkpoint):
+    """(model, vocab) rebuilt from a language-model checkpoint and loaded with its weights."""
+    cfg = ckpt.model_config
+    model = RNNLanguageModel(**cfg)
+    restore_checkpoint(ckpt, model, restore_rng=False)
+    model.eval()
+    return model, Vocab.from_json(ckpt.extra["vocab"])
+
+
+def model_step(model):
+    """``generate``'s step function for a (T, N)-layout model: ids (1, T) -> logits (1, T, V)."""
+
+    def step(ids, state):
+        logits, state = model(Tensor(np.ascontiguousarray(ids.T)), state)   # (T, 1, V)
+        return logits.data.transpose(1, 0, 2), state                       # (1, T, V)
+
+    return step
+
+
+def sample_text(model, vocab: Vocab, prompt_tokens, length: int, temperature=0.8, top_k=None,
+                top_p=None, rng=None, stop_token=None) -> list:
+    """Tokens drawn after ``prompt_tokens`` (unknown prompt tokens map to <unk>)."""
+    prompt = [vocab.lookup(t) for t in prompt_tokens] if prompt_tokens else [0]
+    stop_id = vocab.stoi.get(stop_token) if stop_token else None
+    ids = generate(model_step(model), prompt, length, temperature, top_k, top_p, rng, stop_id)
+    return vocab.decode(ids)
+
+
+def bits_per_token(nll: float) -> float:
+    return nll / math.log(2)

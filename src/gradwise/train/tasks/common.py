@@ -1,0 +1,199 @@
+"""What every ``gradwise train TASK`` shares: the base config, optimizer/scheduler choice, the
+run directory, the Trainer with logging and checkpoints, and resuming.
+
+A task module defines ``Config`` (a dataclass extending :class:`TaskConfig`), ``DESCRIPTION``,
+``run(config, run_dir, quiet, resume) -> dict`` and ``evaluate(ckpt, quiet) -> dict``; tasks
+with text output also define ``sample`` or ``translate``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from ... import optim
+from ...core.random import manual_seed
+from ..checkpoint import CheckpointManager
+from ..logging import MetricLogger, save_config, to_jsonable
+from ..trainer import Callback, EarlyStopping, Trainer
+
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
+SCHEDULERS = ("none", "step", "cosine", "exponential", "plateau")
+
+
+@dataclasses.dataclass
+class TaskConfig:
+    """Options shared by every task (each becomes a ``--flag`` of ``gradwise train TASK``)."""
+
+    epochs: int = 1                      # passes over the training data
+    max_steps: int | None = None         # stop after this many optimizer steps
+    limit: int | None = None             # use at most N training examples (N/10 for val/test)
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"              # sgd | momentum | adam | adamw | rmsprop | adagrad | adadelta
+    weight_decay: float = 0.0
+    scheduler: str = "none"              # none | step | cosine | exponential | plateau
+    clip: float | None = None            # max global gradient norm
+    patience: int | None = None          # early stopping after N epochs without improvement
+    seed: int = 0
+    runs_dir: str = "runs"
+    data_root: str | None = None         # dataset root (default: $GRADWISE_DATA, ../shared/data)
+    keep_last: int = 2                   # checkpoints to keep besides the best
+    checkpoint_every: int | None = None  # also checkpoint every N steps
+    log_every: int = 10                  # log the training loss every N steps
+    time_budget: float | None = None     # stop training after this many seconds
+
+    def validate(self) -> None:
+        """Raise ValueError naming the option for values out of range."""
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"--optimizer {self.optimizer!r} is unknown; choose from "
+                             f"{', '.join(OPTIMIZERS)}")
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"--scheduler {self.scheduler!r} is unknown; choose from "
+                             f"{', '.join(SCHEDULERS)}")
+        for name in ("epochs", "batch_size", "keep_last", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got "
+                                 f"{getattr(self, name)}")
+        for name in ("max_steps", "limit", "checkpoint_every"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
+        if not self.lr > 0:
+            raise ValueError(f"--lr must be > 0, got {self.lr}")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError(f"--clip must be > 0, got {self.clip}")
+
+
+def make_optimizer(config: TaskConfig, params):
+    params = list(params)
+    wd = config.weight_decay
+    if config.optimizer == "sgd":
+        return optim.SGD(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "momentum":
+        return optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=wd)
+    if config.optimizer == "adam":
+        return optim.Adam(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "adamw":
+        return optim.AdamW(params, lr=config.lr, weight_decay=wd or 1e-2)
+    if config.optimizer == "rmsprop":
+        return optim.RMSprop(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "adagrad":
+        return optim.Adagrad(params, lr=config.lr, weight_decay=wd)
+    return optim.Adadelta(params, lr=config.lr, weight_decay=wd)
+
+
+def make_scheduler(config: TaskConfig, optimizer, steps_per_epoch: int):
+    """The LR schedule and whether it steps per "step" or per "epoch"."""
+    s = optim.lr_scheduler
+    total = config.max_steps or config.epochs * max(steps_per_epoch, 1)
+    if config.scheduler == "none":
+        return None, "epoch"
+    if config.scheduler == "step":       # halve the lr every third of the run (per epoch)
+        return s.StepLR(optimizer, step_size=max(config.epochs // 3, 1), gamma=0.5), "epoch"
+    if config.scheduler == "exponential":
+        return s.ExponentialLR(optimizer, gamma=0.9), "epoch"
+    if config.scheduler == "cosine":      # per step, down to 0 at the end of the budget
+        return s.CosineAnnealingLR(optimizer, T_max=total), "step"
+    return s.ReduceLROnPlateau(optimizer, factor=0.5, patience=1), "epoch"
+
+
+class TimeBudget(Callback):
+    """Stop training once ``seconds`` of wall time have passed (checked after every step)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.start = None
+
+    def on_fit_start(self, trainer):
+        self.start = time.perf_counter()
+
+    def on_step_end(self, trainer, logs):
+        if time.perf_counter() - self.start >= self.seconds:
+            trainer.should_stop = True
+
+
+@dataclasses.dataclass
+class Parts:
+    """Everything a task hands to :func:`train_task`."""
+
+    model: Any
+    model_name: str
+    model_config: dict
+    train_loader: Any
+    step_fn: Callable
+    val_loader: Any = None
+    metrics: list = dataclasses.field(default_factory=list)
+    report_perplexity: bool = False
+    eval_fn: Callable | None = None
+    monitor: str = "val_loss"
+    mode: str = "min"
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+def seed_everything(config: TaskConfig) -> np.random.Generator:
+    """Seed the library RNG; return a separate generator for data preparation."""
+    manual_seed(config.seed)
+    return np.random.default_rng(config.seed)
+
+
+def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool = False,
+               resume: bool = False, callbacks=()) -> Trainer:
+    """Train with logs in ``run_dir`` and checkpoints in ``run_dir/checkpoints``.
+
+    With ``resume`` the latest checkpoint of ``run_dir`` is loaded first (exact resume).
+    """
+    run_dir = pathlib.Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(run_dir, {"task": task, **to_jsonable(config)})
+    optimizer = make_optimizer(config, parts.model.parameters())
+    try:
+        steps = len(parts.train_loader)
+    except TypeError:
+        steps = 1
+    scheduler, interval = make_scheduler(config, optimizer, steps)
+    cbs = list(callbacks)
+    if config.patience is not None:
+        cbs.append(EarlyStopping(parts.monitor, parts.mode, patience=config.patience))
+    if config.time_budget is not None:
+        cbs.append(TimeBudget(config.time_budget))
+    extra = {"task": task, "task_config": to_jsonable(config), **parts.extra}
+    logger = MetricLogger(run_dir)
+    trainer = Trainer(
+        parts.model, optimizer, parts.train_loader, step_fn=parts.step_fn,
+        val_loader=parts.val_loader, epochs=config.epochs, max_steps=config.max_steps,
+        grad_clip=config.clip, scheduler=scheduler, scheduler_interval=interval,
+        metrics=parts.metrics, report_perplexity=parts.report_perplexity,
+        eval_fn=parts.eval_fn, callbacks=cbs, monitor=parts.monitor, mode=parts.mode,
+        logger=logger,
+        checkpoints=CheckpointManager(run_dir / "checkpoints", keep_last=config.keep_last,
+                                      monitor=parts.monitor, mode=parts.mode),
+        checkpoint_every=config.checkpoint_every, log_every=config.log_every, quiet=quiet,
+        model_name=parts.model_name, model_config=parts.model_config, extra=extra)
+    if resume:
+        trainer.resume(run_dir)
+        if not quiet:
+            print(f"resumed from step {trainer.step} (epoch {trainer.epoch}) of {run_dir}")
+    try:
+        trainer.fit()
+    finally:
+        logger.close()
+    return trainer
+
+
+def limit_count(n: int, limit: int | None, fraction: float = 1.0) -> int:
+    """How many of ``n`` examples to use under ``--limit`` (val/test get ``fraction`` of it)."""
+    if limit is None:
+        return n
+    return max(1, min(n, int(round(limit * fraction)) or 1))
+
+
+def report(results: dict, quiet: bool, title: str = "test") -> None:
+    if quiet:
+        return
+    shown = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                      for k, v in results.items())
+    print(f"{title}: {shown}")
