@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-import gradwise as gw
 from gradwise.nn.esn import EchoStateNetwork, ridge_regression, sparse_reservoir, spectral_radius
 
 try:
