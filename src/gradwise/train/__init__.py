@@ -16,12 +16,14 @@ from .metrics import (
 )
 from .optional import MissingDependencyError
 from .progress import make_progress
-from .trainer import Callback, EarlyStopping, StepOutput, Trainer, supervised_step
+from .trainer import (
+    Callback, EarlyStopping, StepOutput, Trainer, evaluate_model, supervised_step,
+)
 
 __all__ = [
     "Accuracy", "BLEUStats", "Callback", "Checkpoint", "CheckpointError", "CheckpointManager",
     "EarlyStopping", "MacroF1", "Metric", "MetricLogger", "MissingDependencyError", "StepOutput",
-    "Trainer", "accuracy", "confusion_matrix", "corpus_bleu", "filter_logits", "find_checkpoint",
+    "Trainer", "accuracy", "evaluate_model", "confusion_matrix", "corpus_bleu", "filter_logits", "find_checkpoint",
     "generate", "load_checkpoint", "macro_f1", "make_progress", "make_run_dir",
     "modified_precision", "perplexity", "read_metrics", "restore_checkpoint", "sample_next",
     "save_checkpoint", "save_config", "supervised_step", "token_accuracy",

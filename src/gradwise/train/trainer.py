@@ -465,30 +465,45 @@ class Trainer:
         saved = [copy.deepcopy(m.__dict__) for m in metrics]
         was_training = self.model.training
         step_state = self.step_fn.state_dict() if hasattr(self.step_fn, "state_dict") else None
-        for m in metrics:
-            m.reset()
-        self.model.eval()
         self._call_reset(False)
-        loss_sum, n = 0.0, 0
-        with no_grad():
-            for batch in loader:
-                out = self.step_fn(self.model, batch, False)
-                loss_sum += float(out.loss.item()) * out.n
-                n += out.n
-                if out.outputs is not None:
-                    for m in metrics:
-                        m.update(out.outputs, out.targets)
-        result = {"loss": loss_sum / max(n, 1)}
-        for m in metrics:
-            result[m.name] = m.compute()
-        if self.report_perplexity:
-            result["ppl"] = perplexity(result["loss"])
+        result = evaluate_model(self.model, loader, self.step_fn, metrics, self.report_perplexity)
         for m, s in zip(metrics, saved):
             m.__dict__.update(s)
         if step_state is not None:
             self.step_fn.load_state_dict(step_state)
         self.model.train(was_training)
         return result
+
+
+def evaluate_model(model, loader, step_fn, metrics: Sequence[Metric] = (),
+                   report_perplexity: bool = False) -> dict:
+    """Mean loss and metrics of ``model`` over ``loader`` in eval mode, without gradients.
+
+    Args:
+        step_fn: ``step_fn(model, batch, False) -> StepOutput`` (see :class:`Trainer`).
+        metrics: reset, updated with every batch and computed.
+        report_perplexity: add ``ppl = exp(loss)``.
+
+    Leaves the model in eval mode.
+    """
+    for m in metrics:
+        m.reset()
+    model.eval()
+    loss_sum, n = 0.0, 0
+    with no_grad():
+        for batch in loader:
+            out = step_fn(model, batch, False)
+            loss_sum += float(out.loss.item()) * out.n
+            n += out.n
+            if out.outputs is not None:
+                for m in metrics:
+                    m.update(out.outputs, out.targets)
+    result = {"loss": loss_sum / max(n, 1)}
+    for m in metrics:
+        result[m.name] = m.compute()
+    if report_perplexity:
+        result["ppl"] = perplexity(result["loss"])
+    return result
 
 
 def _metric_state(m: Metric) -> dict:

@@ -14,6 +14,7 @@ from ...core.random import default_generator
 from ...data import Vocab, char_tokenize
 from ...data.datasets import load_text, load_tiny_shakespeare, stdlib_corpus
 from ..checkpoint import load_checkpoint
+from ..trainer import evaluate_model
 from ._lm import (
     LMStep, RNNLanguageModel, bits_per_token, build_from_checkpoint, lm_loaders, sample_text,
 )
@@ -106,18 +107,8 @@ def evaluate(ckpt, quiet=False) -> dict:
 
 def evaluate_lm(model, loader, quiet) -> dict:
     """Mean NLL per token, bits per token and perplexity of ``model`` on a BPTT loader."""
-    from ...core import no_grad
-    from ..metrics import perplexity
-
-    step, total, n = LMStep(), 0.0, 0
-    model.eval()
-    with no_grad():
-        for batch in loader:
-            out = step(model, batch, False)
-            total += float(out.loss.item()) * out.n
-            n += out.n
-    loss = total / max(n, 1)
-    results = {"loss": loss, "bpc": bits_per_token(loss), "ppl": perplexity(loss)}
+    results = evaluate_model(model, loader, LMStep(), report_perplexity=True)
+    results["bpc"] = bits_per_token(results["loss"])
     report(results, quiet, "evaluation")
     return results
 

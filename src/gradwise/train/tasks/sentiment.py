@@ -1,0 +1,163 @@
+"""sentiment: movie-review polarity (MR, Pang & Lee 2005) with TextCNN or a recurrent encoder.
+
+MR has 5331 positive + 5331 negative snippets and no fixed split (Kim 2014 reports 10-fold
+cross-validation: CNN-rand 76.1%); here a seeded shuffle keeps 10% for test and 10% of the rest
+for validation. Models: ``textcnn`` (Kim 2014, filter widths 3/4/5, max-over-time pooling,
+Adadelta-style settings are options) or ``lstm`` / ``bilstm`` / ``gru`` encoders whose last
+hidden states (both directions for ``bilstm``) feed a linear classifier; padded batches are
+packed so every sequence ends at its own length.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ... import functional as F
+from ... import models, nn
+from ...data import DataLoader, Vocab, pad_collate
+from ...data.datasets import load_mr
+from ...functional.loss import cross_entropy
+from ...nn.utils.rnn import pack_padded_sequence
+from ..checkpoint import load_checkpoint, restore_checkpoint
+from ..logging import save_artifact
+from ..metrics import Accuracy, MacroF1
+from ..trainer import StepOutput, evaluate_model
+from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
+
+DESCRIPTION = "MR sentence polarity with textcnn | lstm | bilstm | gru"
+MODELS = ("textcnn", "lstm", "bilstm", "gru")
+MIN_LEN = 5                      # TextCNN's widest filter
+
+
+@dataclasses.dataclass
+class Config(TaskConfig):
+    model: str = "textcnn"       # textcnn | lstm | bilstm | gru
+    embed_size: int = 128
+    hidden_size: int = 128       # recurrent models
+    num_filters: int = 100       # textcnn: maps per filter width
+    dropout: float = 0.5
+    min_freq: int = 1
+    batch_size: int = 50
+
+    def validate(self):
+        super().validate()
+        if self.model not in MODELS:
+            raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
+
+
+class RNNClassifier(nn.Module):
+    """Embedding → (bi)LSTM/GRU over the packed batch → last hidden state(s) → Linear.
+
+    Shape: tokens (N, L) int64, lengths (N,) -> logits (N, num_classes)
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int = 128, hidden_size: int = 128,
+                 cell: str = "lstm", bidirectional: bool = False, num_classes: int = 2,
+                 dropout: float = 0.5, padding_idx: int = 0):
+        super().__init__()
+        if cell not in ("lstm", "gru"):
+            raise ValueError(f"RNNClassifier: cell must be 'lstm' or 'gru', got {cell!r}")
+        self.cell = cell
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = rnn(embed_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
+
+    def forward(self, tokens, lengths):
+        emb = self.dropout(self.embedding(tokens))                          # (N, L, E)
+        packed = pack_padded_sequence(emb, np.asarray(getattr(lengths, "data", lengths)),
+                                      batch_first=True, enforce_sorted=False)
+        _, h = self.rnn(packed)
+        h = h[0] if self.cell == "lstm" else h                              # (D, N, H)
+        last = F.cat([h[-2], h[-1]], dim=1) if self.rnn.bidirectional else h[-1]
+        return self.fc(self.dropout(last))                                  # (N, C)
+
+
+def _split(config: Config, rng):
+    texts, labels = load_mr(root=config.data_root)
+    order = rng.permutation(len(labels))
+    n_test = len(order) // 10
+    n_val = (len(order) - n_test) // 10
+    test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    train = train[:limit_count(len(train), config.limit)]
+    val = val[:limit_count(len(val), config.limit, 0.2)]
+    test = test[:limit_count(len(test), config.limit, 0.2)]
+    tok = [t.split() for t in texts]
+    return ([tok[i] for i in train], labels[train]), ([tok[i] for i in val], labels[val]), \
+        ([tok[i] for i in test], labels[test])
+
+
+def _encode(vocab: Vocab, split):
+    tokens, labels = split
+    samples = []
+    for words, y in zip(tokens, labels):
+        ids = vocab.encode(words) or [vocab.stoi["<pad>"]]
+        ids += [vocab.stoi["<pad>"]] * max(0, MIN_LEN - len(ids))   # TextCNN needs >= 5 steps
+        samples.append((np.asarray(ids, np.int64), int(y)))
+    return samples
+
+
+def _step(model, batch, training):
+    tokens, lengths, _, y = batch
+    logits = model(tokens) if isinstance(model, models.TextCNN) else model(tokens, lengths)
+    return StepOutput(cross_entropy(logits, y), len(y), logits, y)
+
+
+def build_model(name: str, model_config: dict):
+    if name == "textcnn":
+        return models.create("textcnn", **model_config)
+    return RNNClassifier(**model_config)
+
+
+def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
+    config.validate()
+    rng = seed_everything(config)
+    train, val, test = _split(config, rng)
+    vocab = Vocab.build(train[0], min_freq=config.min_freq, specials=("<pad>", "<unk>"))
+    if config.model == "textcnn":
+        name = "textcnn"
+        model_config = dict(vocab_size=len(vocab), embedding_dim=config.embed_size,
+                            num_filters=config.num_filters, dropout=config.dropout)
+    else:
+        name = "rnn-classifier"
+        model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
+                            hidden_size=config.hidden_size, cell="gru" if config.model == "gru"
+                            else "lstm", bidirectional=config.model == "bilstm",
+                            dropout=config.dropout)
+    model = build_model(name, model_config)
+    if not quiet:
+        print(f"sentiment: MR {len(train[1])} train / {len(val[1])} val / {len(test[1])} test "
+              f"sentences, vocabulary {len(vocab):,}, {config.model} with "
+              f"{sum(p.numel() for p in model.parameters()):,} parameters")
+    loader = DataLoader(_encode(vocab, train), batch_size=config.batch_size, shuffle=True,
+                        collate_fn=pad_collate)
+    val_loader = DataLoader(_encode(vocab, val), batch_size=200, collate_fn=pad_collate)
+    parts = Parts(model, name, model_config, loader, _step, val_loader,
+                  metrics=[Accuracy(), MacroF1(2)], monitor="val_acc", mode="max",
+                  extra={"vocab": vocab.to_json()})
+    train_task("sentiment", config, parts, run_dir, quiet, resume)
+    return _test(model, vocab, test, run_dir, quiet)
+
+
+def _test(model, vocab, test, run_dir, quiet):
+    loader = DataLoader(_encode(vocab, test), batch_size=200, collate_fn=pad_collate)
+    confusion = MacroF1(2)
+    results = evaluate_model(model, loader, _step, [Accuracy(), confusion])
+    if run_dir is not None:
+        save_artifact(run_dir, "confusion", {"matrix": confusion.matrix,
+                                             "labels": ["negative", "positive"]})
+    results = {f"test_{k}": v for k, v in results.items()}
+    report(results, quiet)
+    return results
+
+
+def evaluate(ckpt, quiet=False) -> dict:
+    ckpt = load_checkpoint(ckpt)
+    config = Config(**ckpt.extra["task_config"])
+    model = build_model(ckpt.model_name, ckpt.model_config)
+    restore_checkpoint(ckpt, model, restore_rng=False)
+    vocab = Vocab.from_json(ckpt.extra["vocab"])
+    _, _, test = _split(config, np.random.default_rng(config.seed))
+    return _test(model, vocab, test, None, quiet)
