@@ -1,6 +1,6 @@
 """conv2d forward+backward, gradwise vs PyTorch CPU in the same process (float32).
 
-    python benchmarks/bench_conv.py [--rounds 5] [--repeat 5]
+    python benchmarks/bench_conv.py [--rounds 5] [--repeat 5] [--threads N]
 
 For every case both libraries run the same arrays: the forward pass, then backward with the same
 upstream gradient, computing the gradients of input, weight and bias. The timings alternate
@@ -25,7 +25,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import blas_threads, machine_info, matmul_peak_gflops, print_table  # noqa: E402
+from common import (  # noqa: E402
+    blas_threads, machine_info, matmul_peak_gflops, print_table, set_blas_threads,
+)
 
 import gradwise as gw  # noqa: E402
 from gradwise.functional import conv2d  # noqa: E402
@@ -87,8 +89,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5, help="alternating blocks per library")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs per block")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for both libraries (default: NumPy's BLAS setting)")
     args = ap.parse_args(argv)
 
+    if args.threads is not None and not set_blas_threads(args.threads):
+        ap.error("cannot set NumPy's BLAS thread count (OpenBLAS not found)")
     threads = blas_threads()
     torch.set_num_threads(threads)
     peak = matmul_peak_gflops(np.float32)

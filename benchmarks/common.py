@@ -6,7 +6,8 @@
   machine with NumPy's BLAS (what a GEMM-bound op can hope for).
 - ``time_fn(fn, repeat, warmup)``: median wall time of ``fn()`` in seconds.
 - ``print_table(rows, headers)``: a Markdown table on stdout (pasteable into docs/benchmarks.md).
-- ``blas_threads()``: the thread count of NumPy's BLAS, to give PyTorch the same.
+- ``blas_threads()`` / ``set_blas_threads(n)``: NumPy's BLAS thread count, to give PyTorch the
+  same.
 
 The machine may be shared with other processes: run a script more than once and report the
 spread, not one lucky number.
@@ -22,15 +23,31 @@ import time
 import numpy as np
 
 
-def blas_threads() -> int:
-    """Threads used by NumPy's OpenBLAS (via its C API), else OMP/OPENBLAS env, else CPU count."""
+def _openblas(fn):
+    """The C function ``openblas_<fn>`` of NumPy's bundled OpenBLAS, or None."""
     libdir = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
     for path in glob.glob(os.path.join(libdir, "*openblas*")):
         lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                     "openblas_get_num_threads"):
+        for name in (f"scipy_openblas_{fn}64_", f"openblas_{fn}64_", f"openblas_{fn}"):
             if hasattr(lib, name):
-                return int(getattr(lib, name)())
+                return getattr(lib, name)
+    return None
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set NumPy's OpenBLAS thread count at run time; False if the library is not found."""
+    fn = _openblas("set_num_threads")
+    if fn is None:
+        return False
+    fn(int(n))
+    return True
+
+
+def blas_threads() -> int:
+    """Threads used by NumPy's OpenBLAS (via its C API), else OMP/OPENBLAS env, else CPU count."""
+    fn = _openblas("get_num_threads")
+    if fn is not None:
+        return int(fn())
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
