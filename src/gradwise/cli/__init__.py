@@ -1,0 +1,480 @@
+"""The ``gradwise`` command line.
+
+    gradwise demo                                   the seeds' story in one command
+    gradwise train TASK [--epochs N ...]            mnist charlm wordlm sentiment pos translate
+                                                    poetry adding esn
+    gradwise eval CKPT                              evaluate a checkpoint (or run directory)
+    gradwise sample CKPT --prompt TEXT              sample a language model
+    gradwise translate CKPT "sentence"              translate, with the attention table
+    gradwise summary MODEL --input 1x3x224x224      per-layer shapes, parameters, MACs
+    gradwise plot RUN                               PNG plots of a run directory
+    gradwise bench                                  gradwise vs PyTorch timings
+
+Errors a user can fix (bad flags, missing data, a bad checkpoint, a missing optional package)
+print one line and a hint on stderr and exit with status 2, without a traceback; set
+``GRADWISE_DEBUG=1`` to see the traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import typing
+
+PROG = "gradwise"
+
+
+class CLIError(Exception):
+    """A user error: printed as one line plus a hint, exit status 2."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as one line plus a hint (no usage block)."""
+
+    def error(self, message):
+        raise CLIError(message, f"run '{self.prog} --help' for the options")
+
+
+# -- train: flags generated from the task's dataclass config -------------------------------------
+def _field_help(cls) -> dict:
+    """The trailing ``# comment`` of every field line of a config class and its bases."""
+    notes = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        for m in re.finditer(r"^\s+(\w+):[^=\n]*=[^#\n]*#\s*(.+)$", source, re.M):
+            notes[m.group(1)] = m.group(2).strip()
+    return notes
+
+
+def _field_type(field, hints):
+    t = hints.get(field.name, str)
+    args = [a for a in typing.get_args(t) if a is not type(None)]
+    if args:  # Optional[X] / X | None
+        t = args[0]
+    return t
+
+
+def add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
+    """One ``--kebab-case`` flag per config field; defaults stay in the dataclass (SUPPRESS),
+    so that only the flags actually given override ``--config`` and ``--resume`` settings."""
+    hints = typing.get_type_hints(config_cls)
+    notes = _field_help(config_cls)
+    for f in dataclasses.fields(config_cls):
+        flag = "--" + f.name.replace("_", "-")
+        t = _field_type(f, hints)
+        text = notes.get(f.name, "")
+        text = f"{text} (default: {f.default})" if text else f"default: {f.default}"
+        if t is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS, help=text)
+        else:
+            parser.add_argument(flag, dest=f.name, type=t, default=argparse.SUPPRESS,
+                                metavar=t.__name__.upper(), help=text)
+
+
+def build_config(task_module, args: argparse.Namespace, base: dict | None = None):
+    """Config from (saved/--config values) ← explicit flags; unknown keys are an error."""
+    cls = task_module.Config
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = dict(base or {})
+    if getattr(args, "config", None):
+        path = pathlib.Path(args.config)
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CLIError(f"--config {path}: no such file") from None
+        except json.JSONDecodeError as e:
+            raise CLIError(f"--config {path}: invalid JSON ({e})",
+                           "the file must hold one JSON object of option names and values")
+        if not isinstance(loaded, dict):
+            raise CLIError(f"--config {path}: expected a JSON object, got "
+                           f"{type(loaded).__name__}")
+        loaded.pop("task", None)
+        values.update({k.replace("-", "_"): v for k, v in loaded.items()})
+    values.update({k: v for k, v in vars(args).items() if k in names})
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise CLIError(f"unknown option(s) {unknown} for task {args.task}",
+                       f"run 'gradwise train {args.task} --help' for the options")
+    config = cls(**values)
+    config.validate()
+    return config
+
+
+def cmd_train(args) -> int:
+    from ..train.logging import make_run_dir
+    from ..train.tasks import get_task
+
+    task = get_task(args.task)
+    if args.resume:
+        run_dir = pathlib.Path(args.resume)
+        saved = run_dir / "config.json"
+        if not saved.exists():
+            raise CLIError(f"--resume {run_dir}: no config.json there, so it is not a run "
+                           f"directory", "pass a directory under runs/ made by gradwise train")
+        base = json.loads(saved.read_text(encoding="utf-8"))
+        if base.get("task") != args.task:
+            raise CLIError(f"--resume {run_dir} is a {base.get('task')!r} run, not "
+                           f"{args.task!r}", f"gradwise train {base.get('task')} --resume {run_dir}")
+        base.pop("task")
+        config = build_config(task, args, base)
+    else:
+        config = build_config(task, args)
+        run_dir = pathlib.Path(args.run_dir) if args.run_dir else make_run_dir(config.runs_dir,
+                                                                              args.task)
+    if not args.quiet:
+        print(f"run directory: {run_dir}")
+    results = task.run(config, run_dir, quiet=args.quiet, resume=bool(args.resume))
+    (run_dir / "results.json").write_text(json.dumps(
+        {k: v for k, v in results.items() if isinstance(v, (int, float, str))}, indent=1) + "\n",
+        encoding="utf-8")
+    _plot_quietly(run_dir, args.quiet)
+    return 0
+
+
+def _plot_quietly(run_dir, quiet):
+    """Draw the run's PNGs when matplotlib is there; otherwise say how to get them."""
+    from ..train.optional import MissingDependencyError
+
+    try:
+        from ..viz import plot_run
+
+        paths = plot_run(run_dir)
+    except MissingDependencyError as e:
+        if not quiet:
+            print(f"plots skipped: {e.args[0]}; install it with {e.hint}")
+        return
+    except FileNotFoundError:
+        return
+    if not quiet:
+        print("plots: " + ", ".join(p.name for p in paths))
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+def _open_checkpoint(path: str):
+    from ..train.checkpoint import load_checkpoint
+    from ..train.tasks import TASKS, get_task
+
+    ckpt = load_checkpoint(path)
+    task_name = ckpt.extra.get("task")
+    if task_name not in TASKS:
+        raise CLIError(f"{ckpt.path} was not written by 'gradwise train' (no task recorded)",
+                       "load it from Python with gradwise.train.restore_checkpoint")
+    return ckpt, get_task(task_name)
+
+
+def cmd_eval(args) -> int:
+    ckpt, task = _open_checkpoint(args.checkpoint)
+    print(f"evaluating {ckpt.path} ({ckpt.extra['task']}, model {ckpt.model_name}, "
+          f"step {ckpt.step})")
+    results = task.evaluate(ckpt.path, quiet=True)
+    for k, v in results.items():
+        print(f"{k:>16s}  {v:.4f}" if isinstance(v, float) else f"{k:>16s}  {v}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    ckpt, task = _open_checkpoint(args.checkpoint)
+    if not hasattr(task, "sample"):
+        raise CLIError(f"{ckpt.path} is a {ckpt.extra['task']!r} model, which does not "
+                       f"generate text", "sample works with charlm, wordlm and poetry runs")
+    if args.temperature < 0:
+        raise CLIError(f"--temperature must be >= 0, got {args.temperature}")
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        raise CLIError(f"--top-p must lie in (0, 1], got {args.top_p}")
+    if args.top_k is not None and args.top_k < 1:
+        raise CLIError(f"--top-k must be >= 1, got {args.top_k}")
+    print(task.sample(ckpt.path, args.prompt, args.length, args.temperature, args.top_k,
+                      args.top_p, args.seed))
+    return 0
+
+
+def format_attention(source, output, attention) -> str:
+    """The attention weights as a text table: one row per output token, one column per source."""
+    width = max([len(t) for t in source] + [5])
+    head = " " * (max([len(t) for t in output] + [6]) + 2)
+    lines = [head + " ".join(f"{t:>{width}s}" for t in source)]
+    for tok, row in zip(output, attention):
+        cells = " ".join(f"{w:>{width}.2f}" for w in row)
+        lines.append(f"{tok:>{len(head) - 2}s}  {cells}")
+    return "\n".join(lines)
+
+
+def cmd_translate(args) -> int:
+    ckpt, task = _open_checkpoint(args.checkpoint)
+    if not hasattr(task, "translate"):
+        raise CLIError(f"{ckpt.path} is a {ckpt.extra['task']!r} model, not a translation "
+                       f"model", "translate works with 'gradwise train translate' runs")
+    if args.beam is not None and args.beam < 1:
+        raise CLIError(f"--beam must be >= 1, got {args.beam}")
+    out = task.translate(ckpt.path, args.sentence, args.beam)
+    print(" ".join(out["output"]))
+    if out["unknown"]:
+        print(f"(unknown words: {', '.join(out['unknown'])})", file=sys.stderr)
+    if args.heatmap:
+        from ..viz import plot_attention
+
+        path = plot_attention(out["attention"], out["source"], out["output"] or ["<none>"],
+                              args.heatmap, title=args.sentence)
+        print(f"attention heatmap: {path}")
+    elif len(out["output"]):
+        print()
+        print(format_attention(out["source"], out["output"], out["attention"]))
+    return 0
+
+
+# -- summary, plot, bench -----------------------------------------------------------------------
+def parse_shape(text: str) -> tuple:
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise CLIError(f"--input {text!r} is not a shape like 1x3x224x224") from None
+    if not shape or min(shape) < 1:
+        raise CLIError(f"--input {text!r}: every dimension must be >= 1")
+    return shape
+
+
+def cmd_summary(args) -> int:
+    import numpy as np
+
+    from .. import models
+    from ..utils import summary
+
+    if args.model not in models.list_models():
+        raise CLIError(f"unknown model {args.model!r}",
+                       f"choose one of: {', '.join(models.list_models())}")
+    kwargs = {}
+    if args.num_classes is not None:
+        kwargs["num_classes"] = args.num_classes
+    shape = parse_shape(args.input)
+    model = models.create(args.model, **kwargs)
+    dtype = np.int64 if args.tokens else np.float32
+    try:
+        table = summary(model, shape, dtype=dtype)
+    except ValueError as e:
+        raise CLIError(f"{args.model} cannot take input {shape}: {e}",
+                       "check the expected input size in the model's docstring") from None
+    print(table)
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from ..viz import plot_run
+
+    for path in plot_run(args.run):
+        print(path)
+    return 0
+
+
+def _benchmarks_dir() -> pathlib.Path:
+    return pathlib.Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+def cmd_bench(args) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise CLIError("the benchmarks compare gradwise with PyTorch, which is not installed",
+                       "pip install torch==2.13.0   (CPU build; then run 'gradwise bench' again)")
+    bench_dir = _benchmarks_dir()
+    names = {"conv": "bench_conv.py", "rnn": "bench_rnn.py"}
+    chosen = [args.only] if args.only else ["conv", "rnn"]
+    scripts = [bench_dir / names[c] for c in chosen]
+    missing = [str(s) for s in scripts if not s.exists()]
+    if missing:
+        raise CLIError(f"benchmark scripts not found: {', '.join(missing)}",
+                       "run from a source checkout: git clone … && pip install -e .")
+    extra = ["--rounds", str(args.rounds), "--repeat", str(args.repeat)]
+    for script in scripts:
+        print(f"== {script.name} ==", flush=True)
+        code = subprocess.call([sys.executable, str(script), *extra])
+        if code != 0:
+            raise CLIError(f"{script.name} failed with exit status {code}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    if args.time_budget <= 0:
+        raise CLIError(f"--time-budget must be > 0, got {args.time_budget}")
+    run_demo(quick=args.quick, time_budget=args.time_budget, runs_dir=args.runs_dir,
+             quiet=args.quiet)
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from ..train.tasks import TASKS, get_task
+
+    parser = Parser(prog=PROG, description="Convolutional and recurrent networks on NumPy: "
+                    "train, evaluate, sample, translate, plot.",
+                    epilog="Run 'gradwise COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("demo", help="train a char-LSTM on the stdlib source, sample, plot "
+                       "gradient flow (<= 2 min)", description=cmd_demo_doc())
+    p.add_argument("--quick", action="store_true", help="a few seconds: tiny model, 4 steps")
+    p.add_argument("--time-budget", type=float, default=75.0, metavar="SECONDS",
+                   help="training time limit (default: 75)")
+    p.add_argument("--runs-dir", default="runs", help="where the run directory goes")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a task: " + " ".join(TASKS),
+                       description="Train a task; each run gets runs/<task>-<timestamp>/ with "
+                       "config.json, metrics.csv/.jsonl, TensorBoard events, checkpoints/ and "
+                       "plots.")
+    tasks = p.add_subparsers(dest="task", metavar="TASK", parser_class=Parser)
+    tasks.required = True
+    for name in TASKS:
+        module = get_task(name)
+        tp = tasks.add_parser(name, help=module.DESCRIPTION,
+                              description=inspect.getdoc(module))
+        tp.formatter_class = argparse.RawDescriptionHelpFormatter
+        tp.add_argument("--config", metavar="FILE", help="JSON file of option values "
+                        "(flags given on the command line win)")
+        tp.add_argument("--resume", metavar="RUN", help="continue the run in directory RUN "
+                        "from its latest checkpoint, exactly")
+        tp.add_argument("--run-dir", metavar="DIR", help="use DIR as the run directory")
+        tp.add_argument("--quiet", action="store_true", help="no progress output")
+        add_config_flags(tp, module.Config)
+        tp.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate a checkpoint on its task's test data")
+    p.add_argument("checkpoint", metavar="CKPT", help="ckpt-*.json, checkpoints/ or a run dir")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("sample", help="generate text from a language-model checkpoint")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--prompt", default="", help="text to continue")
+    p.add_argument("--length", type=int, default=300, help="tokens to generate (default 300)")
+    p.add_argument("--temperature", type=float, default=0.8,
+                   help="0 = greedy, <1 sharper, >1 more random (default 0.8)")
+    p.add_argument("--top-k", type=int, default=None, help="sample among the k most likely")
+    p.add_argument("--top-p", type=float, default=None,
+                   help="sample from the smallest set of tokens with probability >= p")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("translate", help="translate a sentence with a translate checkpoint")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("sentence")
+    p.add_argument("--beam", type=int, default=None, help="beam size (default: the run's)")
+    p.add_argument("--heatmap", metavar="PNG", help="write the attention heatmap here instead "
+                   "of printing the table")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("summary", help="per-layer output shapes, parameters and MACs")
+    p.add_argument("model", metavar="MODEL", help="a zoo model, e.g. resnet18, lenet5")
+    p.add_argument("--input", required=True, help="input shape with batch, e.g. 1x3x224x224")
+    p.add_argument("--num-classes", type=int, default=None)
+    p.add_argument("--tokens", action="store_true", help="integer token input (text models)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("plot", help="write the PNG plots of a run directory")
+    p.add_argument("run", metavar="RUN", help="a run directory, e.g. runs/mnist-20250101-120000")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("bench", help="time conv and RNN kernels against PyTorch")
+    p.add_argument("--only", choices=("conv", "rnn"), help="run one of the two benchmarks")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def cmd_demo_doc() -> str:
+    from . import demo
+
+    return inspect.getdoc(demo)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _hint_for(exc) -> tuple[str, str | None]:
+    """(message, hint) for the exceptions a user can fix; None message = not a user error."""
+    from ..data.datasets import ChecksumError, DatasetNotFoundError
+    from ..train.checkpoint import CheckpointError
+    from ..train.optional import MissingDependencyError
+
+    if isinstance(exc, CLIError):
+        return str(exc), exc.hint
+    if isinstance(exc, CheckpointError):
+        return str(exc), exc.hint or "check the path; gradwise eval RUN picks its latest checkpoint"
+    if isinstance(exc, MissingDependencyError):
+        return exc.args[0], exc.hint
+    if isinstance(exc, DatasetNotFoundError):
+        return str(exc).splitlines()[0], ("put the files under $GRADWISE_DATA (or pass "
+                                          "--data-root DIR); see shared/data/README.md")
+    if isinstance(exc, ChecksumError):
+        return str(exc).splitlines()[0], "the file is damaged or a different version; " \
+                                         "replace it with the original"
+    if isinstance(exc, FileNotFoundError):
+        return str(exc), "check the path"
+    if isinstance(exc, (ValueError, KeyError)):
+        text = str(exc.args[0]) if exc.args else type(exc).__name__
+        return text.splitlines()[0], "run the command with --help for valid values"
+    return None, None
+
+
+_COMMANDS = ("demo", "train", "eval", "sample", "translate", "summary", "plot", "bench")
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except CLIError as e:
+            # unrecognised flags are reported by the top-level parser: point at the subcommand
+            words = [w for w in argv if not w.startswith("-")][:2]
+            from ..train.tasks import TASKS
+
+            if words[:1] == ["train"] and len(words) == 2 and words[1] in TASKS:
+                e.hint = f"run 'gradwise train {words[1]} --help' for the options"
+            elif words and words[0] in _COMMANDS:  # noqa: SIM114
+                e.hint = f"run 'gradwise {words[0]} --help' for the options"
+            raise
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        print("hint: resume a training run with: gradwise train TASK --resume RUN",
+              file=sys.stderr)
+        return 130
+    except SystemExit as e:   # --help and --version exit through argparse
+        return e.code if isinstance(e.code, int) else 0
+    except Exception as exc:  # noqa: BLE001 (user errors become one line; others re-raise)
+        message, hint = _hint_for(exc)
+        if message is None or os.environ.get("GRADWISE_DEBUG"):
+            raise
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        return 2
