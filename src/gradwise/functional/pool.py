@@ -387,7 +387,7 @@ def adaptive_max_pool2d_forward(x, output_size=(1, 1), return_indices=False):
     win = x[:, :, rows[:, None, :, None], cols[None, :, None, :]]  # (N, C, Ho, Wo, kh, kw)
     win = np.where(valid, win, -np.inf).astype(x.dtype, copy=False)
     win = win.reshape(N, C, Ho, Wo, kh * kw)
-    k = np.argmax(win, axis=-1)  # first maximum; NaN wins like in PyTorch
+    k = np.argmax(win, axis=-1)  # first maximum; a NaN in the window propagates
     y = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
     flat = rows[:, None, :, None] * W + cols[None, :, None, :]  # (Ho, Wo, kh, kw)
     idx = np.take_along_axis(np.broadcast_to(flat.reshape(Ho, Wo, kh * kw),
