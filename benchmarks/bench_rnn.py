@@ -1,6 +1,10 @@
 """RNN/LSTM/GRU forward+backward, gradwise vs PyTorch CPU in the same process (float32).
 
-    python benchmarks/bench_rnn.py [--rounds 5] [--repeat 3]
+    python benchmarks/bench_rnn.py [--rounds 5] [--repeat 3] [--threads N]
+
+``--threads N`` pins NumPy's OpenBLAS and PyTorch to N threads (default: OpenBLAS's own count,
+the number of cores). On a machine shared with other jobs, ``--threads 1`` gives the steadier
+comparison: a busy core stalls every multi-threaded small GEMM of the time loop.
 
 Both libraries run the same module weights and arrays: ``y, _ = m(x)`` then ``y.backward(dy)``,
 computing the gradients of the input and of every parameter. The timings alternate between the
@@ -20,6 +24,9 @@ import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if "--threads" in sys.argv:  # must reach OpenBLAS before NumPy loads it
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -94,6 +101,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS/torch threads for both libraries (read before NumPy loads)")
     args = ap.parse_args()
     threads = blas_threads()
     torch.set_num_threads(threads)

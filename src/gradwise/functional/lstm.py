@@ -18,6 +18,8 @@ six in-place ops and one GEMM per step:
     dâ_i = dc ⊙ g ⊙ σ'_i   dâ_f = dc ⊙ c_{t−1} ⊙ σ'_f   dâ_g = dc ⊙ i ⊙ (1 − g²)
     dâ_o = dm ⊙ tanh c_t ⊙ σ'_o          (σ' = σ(1 − σ) = (1 − tanh²(a/2)) / 4)
 
+(the ¼ of σ' is applied once, to W_ih, W_hh and the weight gradients, not at every step),
+
 then dW_ih = Σ dâᵀ x, dW_hh = Σ dâᵀ h_{t−1}, dx = dâ W_ih, dW_hr = Σ dh_tᵀ m_t: one GEMM each.
 """
 from __future__ import annotations
@@ -104,8 +106,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_s
         if keep_grad_cache:
             D = der[:b]
             np.multiply(G, G, out=D)
-            np.subtract(1, D, out=D)
-            D[:, :H3] *= 0.25  # σ' = (1 − tanh²(a/2)) / 4, tanh' = 1 − g²
+            np.subtract(1, D, out=D)  # 4σ' = 1 − tanh²(a/2) for i, f, o; tanh' = 1 − g² for g
         S = G[:, :H3]
         S *= 0.5
         S += 0.5  # i, f, o = σ(a)
@@ -152,7 +153,13 @@ def lstm_backward(grads, cache):
     P = w_hh.shape[1]
     dt = x.dtype
     varlen = bs is not None
-    dG = buffer((T, N, 4 * H), dt, varlen)  # dL/dâ for every step, torch gate order
+    # dL/dâ for every step, torch gate order, with the i, f, o blocks 4× too large: the forward
+    # stored 4σ' (saving one op per step) and the GEMMs below take the ¼ back through w4.
+    dG = buffer((T, N, 4 * H), dt, varlen)
+    quarter = np.full(4 * H, 0.25, dt)
+    quarter[2 * H:3 * H] = 1  # g is a tanh gate: no factor
+    w_ih4 = w_ih * quarter[:, None]
+    w_hh4 = w_hh * quarter[:, None]
     dH = buffer((T, N, P), dt, varlen) if w_hr is not None else None  # dL/dh_t for dW_hr
     dh = np.array(dh_n, dtype=dt, copy=True)  # running dL/dh, (N, P)
     dc = np.array(dc_n, dtype=dt, copy=True)  # running dL/dc, (N, H)
@@ -174,13 +181,16 @@ def lstm_backward(grads, cache):
         np.multiply(A4[:, :3], dcb[:, None, :], out=dG4[:, :3])  # dâ_i, dâ_f, dâ_g
         np.multiply(A4[:, 3], dm, out=dG4[:, 3])  # dâ_o
         dcb *= gates[t, :b, H:2 * H]  # dc_{t−1} = dc_t ⊙ f_t
-        np.matmul(dG[t, :b], w_hh, out=dh[:b])  # dL/dh_{t−1} through the recurrence
+        np.matmul(dG[t, :b], w_hh4, out=dh[:b])  # dL/dh_{t−1} through the recurrence
     G2 = dG.reshape(T * N, 4 * H)
-    dx = (G2 @ w_ih).reshape(T, N, D)
+    dx = (G2 @ w_ih4).reshape(T, N, D)
     dw_ih = G2.T @ x.reshape(T * N, D)
+    dw_ih *= quarter[:, None]
     h_init = zeros_state(h0, N, P, dt)
     dw_hh = G2.T @ shifted_prev(y, h_init, lengths, reverse).reshape(T * N, P)
+    dw_hh *= quarter[:, None]
     db = G2.sum(axis=0)
+    db *= quarter
     dw_hr = None
     if w_hr is not None:
         dw_hr = dH.reshape(T * N, P).T @ m.reshape(T * N, H)
