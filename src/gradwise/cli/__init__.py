@@ -474,6 +474,9 @@ def main(argv=None) -> int:
         message, hint = _hint_for(exc)
         if message is None or os.environ.get("GRADWISE_DEBUG"):
             raise
+        if hint is None:
+            words = [w for w in argv if not w.startswith("-")][:2 if argv[:1] == ["train"] else 1]
+            hint = f"run 'gradwise {' '.join(words)} --help' for the valid values"
         print(f"{PROG}: error: {message}", file=sys.stderr)
         if hint:
             print(f"hint: {hint}", file=sys.stderr)

@@ -28,7 +28,7 @@ SCHEDULERS = ("none", "step", "cosine", "exponential", "plateau")
 class TaskConfig:
     """Options shared by every task (each becomes a ``--flag`` of ``gradwise train TASK``)."""
 
-    epochs: int = 1                      # passes over the training data
+    epochs: int | None = None            # passes over the data (default 1, or as --max-steps needs)
     max_steps: int | None = None         # stop after this many optimizer steps
     limit: int | None = None             # use at most N training examples (N/10 for val/test)
     batch_size: int = 32
@@ -54,11 +54,11 @@ class TaskConfig:
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"--scheduler {self.scheduler!r} is unknown; choose from "
                              f"{', '.join(SCHEDULERS)}")
-        for name in ("epochs", "batch_size", "keep_last", "log_every"):
+        for name in ("batch_size", "keep_last", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got "
                                  f"{getattr(self, name)}")
-        for name in ("max_steps", "limit", "checkpoint_every"):
+        for name in ("epochs", "max_steps", "limit", "checkpoint_every"):
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
@@ -89,11 +89,11 @@ def make_optimizer(config: TaskConfig, params):
 def make_scheduler(config: TaskConfig, optimizer, steps_per_epoch: int):
     """The LR schedule and whether it steps per "step" or per "epoch"."""
     s = optim.lr_scheduler
-    total = config.max_steps or config.epochs * max(steps_per_epoch, 1)
+    total = config.max_steps or (config.epochs or 1) * max(steps_per_epoch, 1)
     if config.scheduler == "none":
         return None, "epoch"
     if config.scheduler == "step":       # halve the lr every third of the run (per epoch)
-        return s.StepLR(optimizer, step_size=max(config.epochs // 3, 1), gamma=0.5), "epoch"
+        return s.StepLR(optimizer, step_size=max((config.epochs or 1) // 3, 1), gamma=0.5), "epoch"
     if config.scheduler == "exponential":
         return s.ExponentialLR(optimizer, gamma=0.9), "epoch"
     if config.scheduler == "cosine":      # per step, down to 0 at the end of the budget
@@ -164,7 +164,7 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
     logger = MetricLogger(run_dir)
     trainer = Trainer(
         parts.model, optimizer, parts.train_loader, step_fn=parts.step_fn,
-        val_loader=parts.val_loader, epochs=config.epochs, max_steps=config.max_steps,
+        val_loader=parts.val_loader, epochs=train_epochs(config), max_steps=config.max_steps,
         grad_clip=config.clip, scheduler=scheduler, scheduler_interval=interval,
         metrics=parts.metrics, report_perplexity=parts.report_perplexity,
         eval_fn=parts.eval_fn, callbacks=cbs, monitor=parts.monitor, mode=parts.mode,
@@ -182,6 +182,13 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
     finally:
         logger.close()
     return trainer
+
+
+def train_epochs(config: TaskConfig) -> int | None:
+    """--epochs if given; else 1, or no epoch limit when --max-steps sets the budget."""
+    if config.epochs is not None:
+        return config.epochs
+    return None if config.max_steps is not None else 1
 
 
 def limit_count(n: int, limit: int | None, fraction: float = 1.0) -> int:

@@ -60,19 +60,26 @@ def _images(x: np.ndarray, rgb: bool) -> np.ndarray:
     return np.repeat(x, 3, axis=1) if rgb else x            # (N, 3, 28, 28) for RGB models
 
 
-def _load(config: Config, rgb: bool):
-    load = load_mnist if config.dataset == "mnist" else load_fashion_mnist
+def _loader_fn(config: Config):
     if config.dataset not in ("mnist", "fashion"):
         raise ValueError(f"--dataset {config.dataset!r} is unknown; choose mnist or fashion")
-    xtr, ytr = load("train", root=config.data_root)
-    xte, yte = load("test", root=config.data_root)
+    return load_mnist if config.dataset == "mnist" else load_fashion_mnist
+
+
+def _load(config: Config, rgb: bool):
+    """(train, val, test) image/label pairs; the last ``val_size`` training images validate."""
+    xtr, ytr = _loader_fn(config)("train", root=config.data_root)
     n_val = limit_count(config.val_size, config.limit, 0.2)
     n_train = limit_count(len(ytr) - config.val_size, config.limit)
-    n_test = limit_count(len(yte), config.limit, 0.2)
     train = (_images(xtr[:n_train], rgb), ytr[:n_train])
     val = (_images(xtr[-n_val:], rgb), ytr[-n_val:])
-    test = (_images(xte[:n_test], rgb), yte[:n_test])
-    return train, val, test
+    return train, val, _load_test(config, rgb)
+
+
+def _load_test(config: Config, rgb: bool):
+    xte, yte = _loader_fn(config)("test", root=config.data_root)
+    n_test = limit_count(len(yte), config.limit, 0.2)
+    return _images(xte[:n_test], rgb), yte[:n_test]
 
 
 def _step(model, batch, training):
@@ -144,5 +151,4 @@ def evaluate(ckpt, quiet=False) -> dict:
     config = Config(**ckpt.extra["task_config"])
     model = models.create(ckpt.model_name, **ckpt.model_config)
     restore_checkpoint(ckpt, model, restore_rng=False)
-    _, _, test = _load(config, ckpt.extra["rgb"])
-    return _test(model, test, config, None, quiet)
+    return _test(model, _load_test(config, ckpt.extra["rgb"]), config, None, quiet)
