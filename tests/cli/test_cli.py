@@ -167,14 +167,18 @@ def test_demo_quick_trains_samples_and_plots_gradient_flow(capsys, tmp_path):
     assert flow["tanh RNN (untrained)"][0] < flow["LSTM (untrained)"][0]
 
 
-def test_demo_without_matplotlib_says_how_to_get_the_plot(capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setitem(sys.modules, "tqdm", None)
+def test_demo_runs_with_numpy_alone_and_says_what_the_extras_add(capsys, tmp_path,
+                                                                  monkeypatch):
+    for extra in ("matplotlib", "tqdm", "safetensors", "tensorboardX"):
+        monkeypatch.setitem(sys.modules, extra, None)        # as if not installed
     code, out, err = run_cli(capsys, "demo", "--quick", "--runs-dir", tmp_path)
     assert code == 0, err
     assert "pip install 'gradwise[plot]'" in out
+    assert "pip install 'gradwise[checkpoint]'" in out
+    assert "epoch 1:" in out                                  # plain progress lines
     (run_dir,) = tmp_path.glob("demo-*")
-    assert (run_dir / "gradient_flow.json").exists() and not (run_dir / "gradient_flow.png").exists()
+    assert (run_dir / "gradient_flow.json").exists()
+    assert not (run_dir / "gradient_flow.png").exists()
 
 
 def test_corrupted_checkpoint_is_one_line_and_a_hint(capsys, tmp_path):

@@ -14,7 +14,8 @@ from gradwise.train.metrics import (
 PAPINENI_CAND1 = ("It is a guide to action which ensures that the military always obeys the "
                   "commands of the party").split()
 PAPINENI_REFS = [
-    "It is a guide to action that ensures that the military will forever heed Party commands".split(),
+    ("It is a guide to action that ensures that the military will forever heed Party "
+     "commands").split(),
     ("It is the guiding principle which guarantees the military forces always being under the "
      "command of the Party").split(),
     "It is the practical guide for the army always to heed the directions of the party".split(),

@@ -25,9 +25,12 @@ def test_line_printer_shows_metrics_rate_and_eta_at_most_every_interval():
     bar.update(10, loss=2.0)            # 0.5 s later: silent
     clock.t = 4.0
     bar.update(30, loss=1.25, acc=0.5)
+    clock.t = 5.0
+    bar.update(10)                      # silent; close() prints the final state once
+    bar.close()
     bar.close()
     lines = out.getvalue().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 3 and lines[2].startswith("epoch 1:   60/100 ( 60%)")
     assert lines[0].startswith("epoch 1:   10/100 ( 10%)  loss 2.5000")
     # 50 steps in 4 s = 12.5 it/s, 50 left -> 4 s
     assert lines[1] == "epoch 1:   50/100 ( 50%)  loss 1.2500  acc 0.5000  12.5 it/s  ETA 0:00:04"

@@ -130,7 +130,8 @@ def cmd_train(args) -> int:
         base = json.loads(saved.read_text(encoding="utf-8"))
         if base.get("task") != args.task:
             raise CLIError(f"--resume {run_dir} is a {base.get('task')!r} run, not "
-                           f"{args.task!r}", f"gradwise train {base.get('task')} --resume {run_dir}")
+                           f"{args.task!r}",
+                           f"gradwise train {base.get('task')} --resume {run_dir}")
         base.pop("task")
         config = build_config(task, args, base)
     else:
@@ -408,9 +409,9 @@ def cmd_demo_doc() -> str:
 
 
 def _version() -> str:
-    from .. import __version__
+    import gradwise
 
-    return __version__
+    return gradwise.__version__
 
 
 def _hint_for(exc) -> tuple[str, str | None]:

@@ -23,8 +23,8 @@ from .trainer import (
 __all__ = [
     "Accuracy", "BLEUStats", "Callback", "Checkpoint", "CheckpointError", "CheckpointManager",
     "EarlyStopping", "MacroF1", "Metric", "MetricLogger", "MissingDependencyError", "StepOutput",
-    "Trainer", "accuracy", "evaluate_model", "confusion_matrix", "corpus_bleu", "filter_logits", "find_checkpoint",
-    "generate", "load_checkpoint", "macro_f1", "make_progress", "make_run_dir",
+    "Trainer", "accuracy", "confusion_matrix", "corpus_bleu", "evaluate_model", "filter_logits",
+    "find_checkpoint", "generate", "load_checkpoint", "macro_f1", "make_progress", "make_run_dir",
     "modified_precision", "perplexity", "read_metrics", "restore_checkpoint", "sample_next",
     "save_checkpoint", "save_config", "supervised_step", "token_accuracy",
 ]

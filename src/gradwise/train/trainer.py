@@ -198,7 +198,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.monitor, self.mode = monitor, mode
         self.logger, self.checkpoints = logger, checkpoints
-        self.checkpoint_every, self.eval_every, self.log_every = checkpoint_every, eval_every, log_every
+        self.checkpoint_every, self.eval_every = checkpoint_every, eval_every
+        self.log_every = log_every
         self.quiet, self.progress_stream = quiet, progress_stream
         self.model_name, self.model_config, self.extra = model_name, model_config, dict(extra or {})
         # progress counters: completed epochs, optimizer steps, batches done in this epoch
@@ -309,11 +310,14 @@ class Trainer:
             cb.on_fit_start(self)
         while not self._done():
             self._train_epoch()
-        if self.checkpoints is not None and self.checkpoints.index["latest"] != f"ckpt-{self.step:08d}":
+        if self.checkpoints is not None and not self._saved_this_step():
             self._checkpoint_with(self.history[-1] if self.history else {})  # stopped mid-epoch
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self.history
+
+    def _saved_this_step(self) -> bool:
+        return self.checkpoints.index["latest"] == f"ckpt-{self.step:08d}"
 
     def _call_reset(self, training: bool) -> None:
         if hasattr(self.step_fn, "reset"):

@@ -18,6 +18,7 @@ from ... import optim
 from ...core.random import manual_seed
 from ..checkpoint import CheckpointManager
 from ..logging import MetricLogger, save_config, to_jsonable
+from ..optional import available, require
 from ..trainer import Callback, EarlyStopping, Trainer
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
@@ -33,7 +34,7 @@ class TaskConfig:
     limit: int | None = None             # use at most N training examples (N/10 for val/test)
     batch_size: int = 32
     lr: float = 1e-3
-    optimizer: str = "adam"              # sgd | momentum | adam | adamw | rmsprop | adagrad | adadelta
+    optimizer: str = "adam"              # sgd momentum adam adamw rmsprop adagrad adadelta
     weight_decay: float = 0.0
     scheduler: str = "none"              # none | step | cosine | exponential | plateau
     clip: float | None = None            # max global gradient norm
@@ -161,6 +162,14 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
     if config.time_budget is not None:
         cbs.append(TimeBudget(config.time_budget))
     extra = {"task": task, "task_config": to_jsonable(config), **parts.extra}
+    checkpoints = None
+    if available("safetensors"):
+        checkpoints = CheckpointManager(run_dir / "checkpoints", keep_last=config.keep_last,
+                                        monitor=parts.monitor, mode=parts.mode)
+    elif resume:
+        require("safetensors.numpy", "resuming from a checkpoint", "checkpoint")
+    elif not quiet:
+        print("checkpoints are off: they need safetensors (pip install 'gradwise[checkpoint]')")
     logger = MetricLogger(run_dir)
     trainer = Trainer(
         parts.model, optimizer, parts.train_loader, step_fn=parts.step_fn,
@@ -168,10 +177,8 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         grad_clip=config.clip, scheduler=scheduler, scheduler_interval=interval,
         metrics=parts.metrics, report_perplexity=parts.report_perplexity,
         eval_fn=parts.eval_fn, callbacks=cbs, monitor=parts.monitor, mode=parts.mode,
-        logger=logger,
-        checkpoints=CheckpointManager(run_dir / "checkpoints", keep_last=config.keep_last,
-                                      monitor=parts.monitor, mode=parts.mode),
-        checkpoint_every=config.checkpoint_every, log_every=config.log_every, quiet=quiet,
+        logger=logger, checkpoints=checkpoints, checkpoint_every=config.checkpoint_every,
+        log_every=config.log_every, quiet=quiet,
         model_name=parts.model_name, model_config=parts.model_config, extra=extra)
     if resume:
         trainer.resume(run_dir)

@@ -17,6 +17,7 @@ from ...data.datasets import mackey_glass
 from ...nn.esn import EchoStateNetwork
 from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
 from ..logging import MetricLogger, save_config, to_jsonable
+from ..optional import available
 from .common import TaskConfig, report
 
 DESCRIPTION = "echo state network on Mackey-Glass (tau = 17), ridge-regression readout"
@@ -94,9 +95,12 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     results = _scores(model, train, test, config.horizon)
     with MetricLogger(run_dir) as log:
         log.log(0, {k: v for k, v in results.items() if k != "horizon"}, split="test")
-    CheckpointManager(run_dir / "checkpoints", keep_last=1).save(
-        model, step=0, model_name="esn", model_config=model_config, metrics=results,
-        extra={"task": "esn", "task_config": to_jsonable(config)})
+    if available("safetensors"):
+        CheckpointManager(run_dir / "checkpoints", keep_last=1).save(
+            model, step=0, model_name="esn", model_config=model_config, metrics=results,
+            extra={"task": "esn", "task_config": to_jsonable(config)})
+    elif not quiet:
+        print("checkpoint not saved: it needs safetensors (pip install 'gradwise[checkpoint]')")
     report(results, quiet)
     return results
 
