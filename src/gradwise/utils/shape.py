@@ -263,7 +263,9 @@ def summary(model, input_size, dtype=np.float32, depth=None) -> ModelSummary:
         ``ModelSummary``: ``rows`` (one ``LayerRow`` per layer call; a layer called twice, such
         as a shared ReLU, appears twice), ``total_params`` (every parameter of the model, shared
         ones once), ``trainable_params``, ``total_macs`` (summed over the rows, for the whole
-        batch) and ``output_shape``. ``str()`` renders the table.
+        batch) and ``output_shape``. ``str()`` renders the table. Layers that the eval-mode
+        forward does not call (GoogLeNet's and Inception v3's auxiliary heads) count in the
+        totals but have no row.
 
     Receptive fields are per spatial dimension of the input (``input_size[2:]``, or
     ``input_size[1:]`` for (N, L) token inputs): seed 000's 1 + L·(K - 1) for L stacked K×K
