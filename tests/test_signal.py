@@ -1,6 +1,4 @@
 """gradwise.signal: true convolution vs cross-correlation, the seed's modes, filters and examples."""
-import gzip
-
 import numpy as np
 import pytest
 import torch
@@ -10,6 +8,7 @@ from hypothesis import strategies as st
 import gradwise as gw
 from gradwise import signal
 from gradwise.core.gradcheck import gradcheck
+from gradwise.data.datasets import load_mnist, load_tiny_shakespeare
 
 # Seed 000, "Two-dimensional convolution": the 5×5 input X and 3×3 kernel W of the slide.
 SEED_X = np.array([[1, 1, 1, 1, 1],
@@ -123,10 +122,9 @@ def test_filter_constants_are_the_seeds_and_read_only():
 
 
 def _first_mnist_test_digit(shared_data):
-    with gzip.open(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz", "rb") as f:
-        raw = f.read(16 + 28 * 28)
-    assert int.from_bytes(raw[:4], "big") == 0x803
-    return np.frombuffer(raw[16:], dtype=np.uint8).reshape(28, 28) / 255.0
+    images, labels = load_mnist("test", root=shared_data)  # the real idx files, sha256-checked
+    assert labels[0] == 7
+    return images[0] / 255.0
 
 
 def test_demo_on_an_mnist_digit(shared_data):
@@ -146,7 +144,7 @@ def test_demo_on_an_mnist_digit(shared_data):
 
 
 def test_demo_on_tiny_shakespeare_bytes(shared_data):
-    text = (shared_data / "tinyshakespeare" / "input.txt").read_bytes()[:2000]
+    text = load_tiny_shakespeare(root=shared_data)[:2000].encode("ascii")
     x = np.frombuffer(text, dtype=np.uint8).astype(np.float64)
     out = signal.demo(x)
     assert set(out) == set(signal.FILTERS_1D) and all(r.shape == x.shape for r in out.values())
