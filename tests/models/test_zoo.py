@@ -479,3 +479,26 @@ def test_registry_create_list_and_torchvision_names():
         models.register(lambda: None, name="resnet18")
     with pytest.raises(TypeError):
         models.create("lenet5", bogus=1)  # config dataclasses reject unknown fields
+
+
+def test_zoo_building_blocks_pass_float64_gradcheck(rng):
+    from gradwise.core.gradcheck import gradcheck
+    from gradwise.models.lenet import ScaledTanh, SparseC3, Subsampling
+
+    cases = [
+        (gw_resnet.ShortcutA(2, 4, 2), (2, 2, 5, 5)),
+        (models.PositionBias(3, 4), (2, 1, 3, 4)),
+        (Subsampling(3), (2, 3, 4, 6)),
+        (ScaledTanh(), (3, 4)),
+        (models.HighwayLayer(5, gate_bias=-1.0), (3, 5)),
+        (SparseC3(table=((0, 1), (1, 2), (0, 1, 2)), kernel_size=2), (2, 3, 4, 4)),
+    ]
+    for module, shape in cases:
+        module.to(np.float64)
+        x = gw.tensor(rng.standard_normal(shape), requires_grad=True)
+        params = list(module.parameters())
+
+        def fn(inp, *ps):
+            return module(inp)
+
+        assert gradcheck(fn, [x, *params]), type(module).__name__
