@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradwise.cli import format_attention, main
@@ -254,3 +255,25 @@ def test_installed_console_script_reports_bad_flags_without_traceback(tmp_path):
     assert proc.stderr.splitlines()[0] == "gradwise: error: unrecognized arguments: --nope"
     assert "Traceback" not in proc.stderr
     assert pathlib.Path(sys.executable).exists()
+
+
+@pytest.mark.parametrize("task", ["adding", "charlm"])
+def test_interrupted_cli_run_resumed_matches_an_uninterrupted_one_bitwise(capsys, tmp_path,
+                                                                         task):
+    import safetensors.numpy
+
+    def tensors(run_dir, step):
+        path = run_dir / "checkpoints" / f"ckpt-{step:08d}.safetensors"
+        return safetensors.numpy.load_file(str(path))
+
+    full = tmp_path / "full"
+    assert main(["train", task, *TINY[task], "--max-steps", "4", "--run-dir", str(full),
+                 "--quiet"]) == 0
+    part = tmp_path / "part"
+    assert main(["train", task, *TINY[task], "--max-steps", "2", "--run-dir", str(part),
+                 "--quiet"]) == 0
+    assert main(["train", task, "--resume", str(part), "--max-steps", "4", "--quiet"]) == 0
+    a, b = tensors(full, 4), tensors(part, 4)
+    assert a.keys() == b.keys() and any(k.startswith("optimizer.") for k in a)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)

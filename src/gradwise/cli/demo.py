@@ -11,6 +11,7 @@ Needs only NumPy; tqdm and matplotlib are used when installed.
 """
 from __future__ import annotations
 
+import copy
 import pathlib
 import time
 
@@ -56,21 +57,22 @@ def gradient_norms(trained: RNNLanguageModel, vocab, text: str, steps: int,
     starts = np.linspace(0, len(ids) - steps - 2, n).astype(int)
     window = np.stack([ids[s:s + steps] for s in starts], axis=1)              # (T, N)
     target = Tensor(np.asarray([ids[s + steps] for s in starts], np.int64))    # (N,)
-    x = Tensor(embed(Tensor(window)).data)                                      # (T, N, E)
+    # float64: the tanh RNN's gradient falls below float32's smallest number within ~30 steps
+    x = Tensor(embed(Tensor(window)).data.astype(np.float64))                 # (T, N, E)
+    V = len(vocab)
     models = {
-        "tanh RNN (untrained)": (nn.RNN(x.shape[-1], hidden), nn.Linear(hidden, len(vocab))),
-        "LSTM (untrained)": (nn.LSTM(x.shape[-1], hidden), nn.Linear(hidden, len(vocab))),
-        "LSTM (trained)": (trained.rnn, trained.decoder),
+        "tanh RNN (untrained)": (nn.RNN(x.shape[-1], hidden), nn.Linear(hidden, V)),
+        "LSTM (untrained)": (nn.LSTM(x.shape[-1], hidden), nn.Linear(hidden, V)),
+        "LSTM (trained)": (copy.deepcopy(trained.rnn), copy.deepcopy(trained.decoder)),
     }
     series = {}
     for label, (rnn, readout) in models.items():
-        rnn.eval()
+        rnn.double().eval()
+        readout.double()
         flow = gradient_flow(rnn, x, lambda out, r=readout: cross_entropy(r(out[-1]), target),
                              jacobians=False)
         norms = flow.grad_norms[0]
         series[label] = norms / max(norms[-1], 1e-30)
-        rnn.zero_grad()
-        readout.zero_grad()
     return series
 
 

@@ -78,8 +78,8 @@ def plot_gradient_flow(norms: dict, path, title: str = "Gradient flow through ti
         if values.ndim != 1:
             raise ValueError(f"plot_gradient_flow: series {label!r} must be 1-D (T,), "
                              f"got {values.shape}")
-        # zeros cannot be drawn on a log axis: show them at the smallest positive float
-        ax.semilogy(np.arange(1, len(values) + 1), np.maximum(values, np.finfo(float).tiny),
+        # a norm that underflowed to 0 has no place on a log axis: leave a gap there
+        ax.semilogy(np.arange(1, len(values) + 1), np.where(values > 0, values, np.nan),
                     label=label)
     ax.set_xlabel("time step t")
     ax.set_ylabel(ylabel)
