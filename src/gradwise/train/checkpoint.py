@@ -53,7 +53,7 @@ class CheckpointError(ValueError):
 
 
 def _safetensors():
-    return require("safetensors.numpy", "saving and loading checkpoints", "checkpoint")
+    return require("safetensors.numpy", "checkpointing", "checkpoint")
 
 
 # -- JSON encoding of state dicts (tuples, int keys and arrays survive the round trip) ----------

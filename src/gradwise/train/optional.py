@@ -9,7 +9,7 @@ class MissingDependencyError(ImportError):
 
     def __init__(self, feature: str, module: str, extra: str):
         self.feature, self.module, self.extra = feature, module, extra
-        super().__init__(f"{feature} needs {module}, which is not installed")
+        super().__init__(f"{feature} requires {module}, which is not installed")
         self.hint = f"pip install 'gradwise[{extra}]'  (or: pip install {module})"
 
     def __str__(self):

@@ -12,7 +12,7 @@ from ..train.optional import require
 
 def new_figure(width: float = 6.4, height: float = 4.8):
     """A fresh Figure drawn by the Agg canvas; raises MissingDependencyError without matplotlib."""
-    require("matplotlib", "plots", "plot")
+    require("matplotlib", "plotting", "plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
