@@ -109,3 +109,16 @@ def test_metric_logger_appends_on_resume_without_repeating_the_header(tmp_path):
         log.log(2, {"loss": 0.5})
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
     assert lines[0] == "step,epoch,split,metric,value" and len(lines) == 3
+
+
+def test_truncate_after_drops_records_a_resumed_run_will_redo(tmp_path):
+    log = MetricLogger(tmp_path, tensorboard=False)
+    for step in range(1, 6):
+        log.log(step, {"loss": 1.0 / step})
+    log.truncate_after(3)
+    log.log(4, {"loss": 0.3})
+    log.close()
+    steps, values = read_metrics(tmp_path)[("train", "loss")]
+    assert steps.tolist() == [1, 2, 3, 4] and values[-1] == 0.3
+    records = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]

@@ -153,6 +153,24 @@ class MetricLogger:
         self._csv_file.flush()
         self._jsonl.flush()
 
+    def truncate_after(self, step: int) -> None:
+        """Drop the CSV/JSONL records logged after ``step`` (a run resumed from a checkpoint at
+        ``step`` would otherwise repeat the steps it redoes). TensorBoard files are left as
+        they are: TensorBoard shows the later points of a repeated step."""
+        self._csv_file.close()
+        self._jsonl.close()
+        with open(self.csv_path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) <= step] if rows else []
+        with open(self.csv_path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(kept)
+        lines = self.jsonl_path.read_text(encoding="utf-8").splitlines()
+        lines = [line for line in lines if json.loads(line)["step"] <= step]
+        self.jsonl_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        self._csv_file = open(self.csv_path, "a", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._csv_file)
+        self._jsonl = open(self.jsonl_path, "a", encoding="utf-8")
+
     def close(self):
         self._csv_file.close()
         self._jsonl.close()

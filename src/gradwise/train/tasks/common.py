@@ -182,6 +182,7 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         model_name=parts.model_name, model_config=parts.model_config, extra=extra)
     if resume:
         trainer.resume(run_dir)
+        logger.truncate_after(trainer.step)
         if not quiet:
             print(f"resumed from step {trainer.step} (epoch {trainer.epoch}) of {run_dir}")
     try:
