@@ -21,11 +21,16 @@ def matmul_forward(a, b):
             f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
             f"(inner dims {a.shape[-1:]} vs {b.shape[-2:-1] if b.ndim > 1 else b.shape})"
         )
+    if a.ndim > 2 and b.ndim == 2:  # (*, K) @ (K, M) as one 2-D GEMM
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(*a.shape[:-1], b.shape[1]), (a, b)
     return np.matmul(a, b), (a, b)
 
 
 def matmul_backward(g, cache):
     a, b = cache
+    if a.ndim > 2 and b.ndim == 2:  # the 2-D GEMM case of the forward
+        a2, g2 = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
+        return (g2 @ b.T).reshape(a.shape), a2.T @ g2
     # Promote vectors to matrices so that dA = G·Bᵀ and dB = Aᵀ·G hold in every case.
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
@@ -63,17 +68,18 @@ def linear_forward(x, weight, bias=None):
             f"linear: input has {x.shape[-1]} features (shape {x.shape}), weight expects "
             f"{weight.shape[1]} (weight shape {weight.shape})"
         )
-    y = x @ weight.T
+    # 2-D GEMM on (N*, in): NumPy's stacked matmul with a transposed operand skips BLAS
+    y = x.reshape(-1, x.shape[-1]) @ weight.T  # (N*, out)
     if bias is not None:
         y += bias
-    return y, (x, weight, bias is not None)
+    return y.reshape(*x.shape[:-1], weight.shape[0]), (x, weight, bias is not None)
 
 
 def linear_backward(dy, cache):
     x, weight, has_bias = cache
     x2 = x.reshape(-1, x.shape[-1])  # (N*, in)
     dy2 = dy.reshape(-1, dy.shape[-1])  # (N*, out)
-    dx = dy @ weight  # dL/dx = dL/dy · W
+    dx = (dy2 @ weight).reshape(x.shape)  # dL/dx = dL/dy · W
     dw = dy2.T @ x2  # dL/dW = dL/dyᵀ · x
     db = dy2.sum(axis=0) if has_bias else None
     return dx, dw, db
