@@ -212,9 +212,12 @@ def test_corrupted_checkpoint_is_one_line_and_a_hint(capsys, tmp_path):
     (["train", "mnist", "--data-root", "/no/such/dir", "--max-steps", "1"], "mnist"),
     (["train", "adding", "--resume", "/no/such/run"], "not a run directory"),
 ])
-def test_user_errors_exit_2_with_one_line_and_a_hint(capsys, argv, fragment):
+def test_user_errors_exit_2_with_one_line_and_a_hint(capsys, argv, fragment, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(capsys, *argv)
     assert_user_error(code, err, fragment)
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
 @pytest.mark.parametrize("argv", [[], ["demo"], ["train"], ["train", "mnist"], ["eval"],

@@ -23,6 +23,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import typing
@@ -140,7 +141,14 @@ def cmd_train(args) -> int:
                                                                               args.task)
     if not args.quiet:
         print(f"run directory: {run_dir}")
-    results = task.run(config, run_dir, quiet=args.quiet, resume=bool(args.resume))
+    try:
+        results = task.run(config, run_dir, quiet=args.quiet, resume=bool(args.resume))
+    except BaseException:
+        # a run that failed before writing anything but its config leaves no directory behind
+        if not args.resume and pathlib.Path(run_dir).is_dir() and \
+                {p.name for p in pathlib.Path(run_dir).iterdir()} <= {"config.json"}:
+            shutil.rmtree(run_dir)
+        raise
     (run_dir / "results.json").write_text(json.dumps(
         {k: v for k, v in results.items() if isinstance(v, (int, float, str))}, indent=1) + "\n",
         encoding="utf-8")
