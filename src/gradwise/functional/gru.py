@@ -65,7 +65,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
     h_init = zeros_state(h0, N, H, dt)
     H2 = 2 * H
     scale = _sigmoid_scale(H, dt)
-    wih_t = (w_ih * scale[:, None]).T  # (D, 3H)
+    wih_t = np.ascontiguousarray((w_ih * scale[:, None]).T)  # (D, 3H)
     bias = np.zeros(3 * H, dt)
     if b_ih is not None:
         bias += b_ih

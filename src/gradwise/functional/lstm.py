@@ -37,12 +37,13 @@ from .rnn_common import (
 def _internal_layout(w_ih, w_hh, b_ih, b_hh, H, dt):
     """Weights in the fused order i, f, o, g with the sigmoid rows halved.
 
-    Returns wih_t (D, 4H) (a transposed view), whh_t (P, 4H) contiguous, bias (4H,).
+    Returns wih_t (D, 4H), whh_t (P, 4H), both contiguous (a transposed GEMM operand is slow for
+    small products, and stalls multi-threaded OpenBLAS), and bias (4H,).
     """
     perm = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]  # torch i,f,g,o -> internal i,f,o,g
     scale = np.ones(4 * H, dt)
     scale[:3 * H] = 0.5  # σ(a) = ½ + ½ tanh(a/2)
-    wih_t = (w_ih[perm] * scale[:, None]).T
+    wih_t = np.ascontiguousarray((w_ih[perm] * scale[:, None]).T)
     whh_t = np.ascontiguousarray((w_hh[perm] * scale[:, None]).T)
     bias = np.zeros(4 * H, dt)
     if b_ih is not None:

@@ -55,7 +55,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
     bs = check_batch_sizes(batch_sizes, T, N, "rnn")
     lengths = lengths_from_batch_sizes(bs, T, N)
     h_init = zeros_state(h0, N, H, dt)
-    pre = x.reshape(T * N, D) @ w_ih.T  # (T*N, H): input projection of every step at once
+    pre = x.reshape(T * N, D) @ np.ascontiguousarray(w_ih.T)  # (T*N, H): input projection of every step at once
     pre += _combined_bias(b_ih, b_hh, H, dt)
     pre = pre.reshape(T, N, H)
     whh_t = np.ascontiguousarray(w_hh.T)  # (H, H) so the step GEMM reads contiguous rows
