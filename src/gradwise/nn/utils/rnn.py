@@ -212,3 +212,33 @@ def unpack_sequence(packed_sequences):
     """Split a PackedSequence into the list of its sequences, in the original order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def sequence_mask(lengths, max_len=None, batch_first=False):
+    """Boolean mask of the valid steps of a padded batch: mask[t, n] = t < lengths[n].
+
+    Shape: lengths (N,) -> (T, N), or (N, T) with batch_first; T = max_len or max(lengths).
+    """
+    lens = _lengths_array(lengths, "sequence_mask")
+    T = int(lens.max(initial=0)) if max_len is None else int(max_len)
+    if lens.size and lens.max() > T:
+        raise ValueError(f"sequence_mask: a length of {int(lens.max())} exceeds max_len {T}")
+    mask = np.arange(T)[:, None] < lens[None, :]  # (T, N)
+    return Tensor(mask.T.copy() if batch_first else mask)
+
+
+def masked_mean(values, mask):
+    """Mean of ``values`` over the positions where ``mask`` is True (a masked loss):
+
+        L = Σ_{t,n} mask[t,n]·values[t,n] / Σ mask
+
+    Shape: values and mask of the same shape (e.g. per-token losses from
+    ``cross_entropy(..., reduction='none')`` and ``sequence_mask(lengths)``) -> scalar.
+    """
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.shape != values.shape:
+        raise ValueError(f"masked_mean: mask shape {m.shape} does not match values {values.shape}")
+    count = int(m.sum())
+    if count == 0:
+        raise ValueError("masked_mean: the mask selects no position")
+    return (values * m.astype(values.dtype)).sum() / count
