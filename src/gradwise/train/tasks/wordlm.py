@@ -1,9 +1,10 @@
 """wordlm: a word-level LSTM language model on the Penn Treebank (Zaremba et al. 2014).
 
 PTB as preprocessed by Mikolov (10k vocabulary, ``<eos>`` after every sentence: 929k / 73k /
-82k tokens). The "small" configuration of Zaremba et al. — 2×200 LSTM, unroll 35, batch 20,
-SGD lr 1 halved per epoch after epoch 4, global-norm clip 5, 13 epochs — reaches 120.7 / 114.5
-validation / test perplexity (REFERENCES.md); the defaults here follow it, with one epoch.
+82k tokens). The "small" configuration of Zaremba et al. — 2×200 LSTM, unroll 20, batch 20,
+weights U(±0.1), SGD lr 1 halved per epoch after epoch 4, global-norm clip 5, 13 epochs — reaches
+120.7 / 114.5 validation / test perplexity (REFERENCES.md); the defaults here follow it, with one
+epoch: ``--epochs 13 --decay-after 4`` is the full recipe.
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import dataclasses
 
 import numpy as np
 
+from ...nn import init
 from ...data import Vocab
 from ...data.datasets import load_ptb
 from ..checkpoint import load_checkpoint
+from ..trainer import Callback
 from ._lm import (
     BPTTLoader, LMStep, RNNLanguageModel, build_from_checkpoint, lm_loaders, sample_text,
 )
@@ -31,14 +34,30 @@ class Config(TaskConfig):
     num_layers: int = 2
     dropout: float = 0.0
     tie_weights: bool = False
-    bptt: int = 35
+    bptt: int = 20
     batch_size: int = 20
     optimizer: str = "sgd"
     lr: float = 1.0
     clip: float | None = 5.0
     scheduler: str = "none"
+    init_scale: float | None = 0.1   # every weight U(±s) (Zaremba et al.); None: layer defaults
+    decay_after: int | None = None   # full lr for N epochs, then × lr_decay every epoch
+    lr_decay: float = 0.5
     sample_length: int = 30
     temperature: float = 1.0
+
+    def validate(self) -> None:
+        super().validate()
+        if self.init_scale is not None and not self.init_scale > 0:
+            raise ValueError(f"--init-scale must be > 0, got {self.init_scale}")
+        if self.decay_after is not None:
+            if self.decay_after < 1:
+                raise ValueError(f"--decay-after must be >= 1, got {self.decay_after}")
+            if self.scheduler != "none":
+                raise ValueError(f"--decay-after is a schedule of its own; it needs --scheduler "
+                                 f"none, got {self.scheduler!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"--lr-decay must be in (0, 1], got {self.lr_decay}")
 
 
 def _tokens(config: Config):
@@ -61,12 +80,16 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
                         hidden_size=config.hidden_size, num_layers=config.num_layers,
                         cell=config.cell, dropout=config.dropout, tie_weights=config.tie_weights)
     model = RNNLanguageModel(**model_config)
+    if config.init_scale is not None:
+        init_uniform(model, config.init_scale)
     if not quiet:
         print(f"wordlm: PTB {len(train_tokens):,} training tokens, vocabulary {len(vocab):,}, "
               f"{sum(p.numel() for p in model.parameters()):,} parameters")
     parts = Parts(model, f"word-{config.cell}", model_config, train, LMStep(), val,
                   report_perplexity=True, extra={"vocab": vocab.to_json(), "tokens": "words"})
-    train_task("wordlm", config, parts, run_dir, quiet, resume)
+    schedule = [] if config.decay_after is None else [
+        EpochDecay(config.lr, config.decay_after, config.lr_decay)]
+    train_task("wordlm", config, parts, run_dir, quiet, resume, schedule)
     results = _test(model, vocab, test_tokens, config.bptt, quiet)
     words = sample_text(model.eval(), vocab, ["the"], config.sample_length, config.temperature,
                         rng=np.random.default_rng(config.seed))
@@ -74,6 +97,30 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     if not quiet:
         print("sample:\n" + results["sample"])
     return results
+
+
+def init_uniform(model, scale: float) -> None:
+    """Every parameter (embedding, LSTM, output layer) drawn from U(−scale, scale)."""
+    for p in model.parameters():
+        init.uniform_(p, -scale, scale)
+
+
+class EpochDecay(Callback):
+    """Zaremba et al.'s schedule: lr = lr0 · decay^max(e + 1 − after, 0) for epoch e = 0, 1, …
+
+    With after=4, decay=0.5: epochs 1–4 at lr0, epoch 5 at lr0/2, epoch 6 at lr0/4, …
+    Set at the start of every epoch; a run resumed mid-epoch keeps the optimizer's saved lr.
+    """
+
+    def __init__(self, lr: float, after: int, decay: float):
+        self.lr, self.after, self.decay = lr, after, decay
+
+    def lr_at(self, epoch: int) -> float:
+        return self.lr * self.decay ** max(epoch + 1 - self.after, 0)
+
+    def on_epoch_start(self, trainer):
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = self.lr_at(trainer.epoch)
 
 
 def _test(model, vocab, test_tokens, bptt, quiet):

@@ -1,0 +1,49 @@
+"""wordlm options of Zaremba et al.'s recipe: U(±s) init, lr halved per epoch after epoch N."""
+import json
+
+import numpy as np
+import pytest
+
+from gradwise.cli import main
+from gradwise.core.random import manual_seed
+from gradwise.train.tasks import wordlm
+from gradwise.train.tasks._lm import RNNLanguageModel
+
+
+def test_epoch_decay_is_zaremba_schedule():
+    decay = wordlm.EpochDecay(1.0, after=4, decay=0.5)
+    lrs = [decay.lr_at(e) for e in range(13)]           # epochs 1..13
+    assert lrs[:4] == [1.0] * 4
+    assert lrs[4:] == [0.5 ** k for k in range(1, 10)]  # epoch 13 at 1/512
+
+
+def test_init_uniform_fills_every_parameter_within_scale():
+    manual_seed(0)
+    model = RNNLanguageModel(50, 8, 8, num_layers=2)
+    wordlm.init_uniform(model, 0.1)
+    for name, p in model.named_parameters():
+        assert np.abs(p.data).max() <= 0.1, name
+        assert np.abs(p.data).max() > 0.08, name       # spread over the range, not left at 0
+        assert np.abs(p.data.mean()) < 0.05, name
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"init_scale": 0.0}, "--init-scale"),
+    ({"decay_after": 0}, "--decay-after"),
+    ({"decay_after": 2, "scheduler": "cosine"}, "--scheduler none"),
+    ({"lr_decay": 1.5}, "--lr-decay"),
+])
+def test_recipe_options_are_validated(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        wordlm.Config(**kwargs).validate()
+
+
+def test_cli_run_halves_lr_per_epoch_after_decay_after(tmp_path, capsys, shared_data):
+    run_dir = tmp_path / "wl"
+    code = main(["train", "wordlm", "--limit", "3000", "--hidden-size", "8", "--embed-size", "8",
+                 "--num-layers", "1", "--sample-length", "3", "--epochs", "3", "--decay-after",
+                 "1", "--log-every", "1", "--run-dir", str(run_dir), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    lr_by_epoch = {r["epoch"]: r["lr"] for r in records if r.get("split") == "train" and "lr" in r}
+    assert lr_by_epoch == {0: 1.0, 1: 0.5, 2: 0.25}
