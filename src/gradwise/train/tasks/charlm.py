@@ -3,7 +3,8 @@
 Corpora: ``stdlib`` (the Python standard library's own source, present on every install — the
 seeds' "generate Linux kernel code" example), ``shakespeare`` (tiny-shakespeare from the data
 root) or the path of any UTF-8 text file. The first 95% of the characters train, the last 5%
-validate (char-rnn's split). Reported: loss (nats/char), bits per character and perplexity.
+validate (char-rnn's split; ``--val-fraction 0.1`` is nanoGPT's 90/10 split). Reported: loss
+(nats/char), bits per character and perplexity.
 """
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ class Config(TaskConfig):
     clip: float | None = 5.0
     sample_length: int = 300         # characters generated after training
     temperature: float = 0.8
+    val_fraction: float = 0.05       # the last fraction of the text validates
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"--val-fraction must be in (0, 1), got {self.val_fraction}")
 
 
 def load_corpus(config: Config) -> str:
@@ -54,11 +61,11 @@ def load_corpus(config: Config) -> str:
 
 def run_char_lm(task: str, config: Config, text: str, run_dir, quiet: bool, resume: bool,
                 prompt: str = "", extra_callbacks=()):
-    """Train a char LM on ``text`` (95/5 split); print and return metrics and a sample."""
+    """Train a char LM on ``text`` (the last ``val_fraction`` validates); return metrics, sample."""
     seed_everything(config)
     if config.limit is not None:
         text = text[: config.limit]
-    cut = int(len(text) * 0.95)
+    cut = int(len(text) * (1 - config.val_fraction))
     train_text, val_text = text[:cut], text[cut:]
     vocab = Vocab.build(char_tokenize(train_text), specials=("<unk>",))
     train, val = lm_loaders(vocab.encode(char_tokenize(train_text)),
@@ -99,7 +106,7 @@ def evaluate(ckpt, quiet=False) -> dict:
     text = load_corpus(config)
     if config.limit is not None:
         text = text[: config.limit]
-    val_text = text[int(len(text) * 0.95):]
+    val_text = text[int(len(text) * (1 - config.val_fraction)):]
     _, val = lm_loaders([0, 0] * config.batch_size, vocab.encode(char_tokenize(val_text)),
                         config.batch_size, config.bptt)
     return evaluate_lm(model, val, quiet)

@@ -59,7 +59,7 @@ def evaluate(ckpt, quiet=False) -> dict:
     text = load_corpus(config)
     if config.limit is not None:
         text = text[: config.limit]
-    val_text = text[int(len(text) * 0.95):]
+    val_text = text[int(len(text) * (1 - config.val_fraction)):]
     _, val = lm_loaders([0, 0] * config.batch_size, vocab.encode(list(val_text)),
                         config.batch_size, config.bptt)
     results = charlm.evaluate_lm(model, val, True)
