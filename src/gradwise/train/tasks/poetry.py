@@ -29,15 +29,14 @@ class Config(charlm.Config):
 
 def load_corpus(config: Config) -> str:
     if config.corpus == "tangshi300":
-        poems = load_tangshi300(root=config.data_root)
+        texts = [poem_text(p) for p in load_tangshi300(root=config.data_root)]
     elif config.corpus in ("quatrains", "all"):
         poems = load_tang_poems(root=config.data_root)
-        if config.corpus == "quatrains":
-            poems = five_char_quatrains(poems)
+        texts = (five_char_quatrains(poems) if config.corpus == "quatrains"   # bodies already
+                 else [poem_text(p) for p in poems])
     else:
         raise ValueError(f"--corpus {config.corpus!r} is unknown; choose quatrains, tangshi300 "
                          f"or all")
-    texts = [poem_text(p) for p in poems]
     return "\n".join(t for t in texts if t)[: config.max_chars] + "\n"
 
 
