@@ -2,7 +2,7 @@
 
     import gradwise as gw
 """
-from . import autograd, data, functional, nn, optim
+from . import autograd, data, functional, models, nn, optim, signal, utils
 from .core import (
     Tensor, enable_grad, from_numpy, get_default_dtype, get_rng_state, is_grad_enabled,
     manual_seed, no_grad, set_default_dtype, set_grad_enabled, set_rng_state, tensor,
