@@ -15,3 +15,31 @@ def test_quatrains_corpus_is_one_quatrain_per_line(shared_data):
 def test_tangshi300_corpus_joins_poem_bodies(shared_data):
     text = poetry.load_corpus(poetry.Config(corpus="tangshi300", data_root=str(shared_data)))
     assert text.count("\n") > 300 and "，" in text
+
+
+def test_quatrain_mask_allows_what_the_form_allows():
+    from gradwise.data import Vocab
+
+    vocab = Vocab(["<unk>", "\n", "，", "。", "春", "風", "a"])
+    mask = poetry.quatrain_mask(vocab)
+    allowed = lambda pos: {t for t, m in zip(vocab.itos, mask[pos]) if m == 0}  # noqa: E731
+    assert allowed(0) == allowed(4) == allowed(6) == {"春", "風"}
+    assert allowed(5) == allowed(11) == allowed(23) == {"，", "。"}
+    assert allowed(24) == {"\n"}
+
+
+def test_sampling_from_an_untrained_quatrain_model_keeps_the_form(tmp_path, capsys, shared_data):
+    from gradwise.cli import main
+
+    run_dir = tmp_path / "poetry"
+    assert main(["train", "poetry", "--limit", "3000", "--hidden-size", "8", "--embed-size", "4",
+                 "--max-steps", "1", "--sample-length", "4", "--run-dir", str(run_dir),
+                 "--quiet"]) == 0
+    text = poetry.sample(run_dir, "春", 23 + 25, temperature=1.5, seed=0)
+    poems = text.split("\n")                       # prompt + 48 = poem, newline, poem
+    assert len(poems) == 2
+    for poem in poems:
+        lines = [poem[i:i + 5] for i in range(0, 24, 6)]
+        assert len(poem) == 24 and all(len(line) == 5 for line in lines)
+        assert all(poem[i] in poetry.PUNCTUATION for i in (5, 11, 17, 23))
+        assert not any(c in poetry.PUNCTUATION + "\n" for line in lines for c in line)
