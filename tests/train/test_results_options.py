@@ -98,3 +98,27 @@ def test_esn_reports_the_baseline_and_draws_the_free_run(tmp_path):
     assert (tmp_path / "esn" / "free_run.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="--delays"):
         esn.Config(delays=0).validate()
+
+
+def test_chrono_init_sets_lstm_gate_biases(rng):
+    from gradwise.train.tasks import adding
+
+    model = adding.AddingModel("lstm", hidden_size=16)
+    g_before = model.rnn.bias_ih_l0.data[32:].copy()
+    adding.chrono_init(model.rnn, 200, rng)
+    b_ih, b_hh = model.rnn.bias_ih_l0.data, model.rnn.bias_hh_l0.data
+    b_f = b_ih[16:32]
+    assert np.all(b_f >= 0) and np.all(b_f <= np.log(199)) and b_f.std() > 0.1
+    np.testing.assert_array_equal(b_ih[:16], -b_f)
+    np.testing.assert_array_equal(b_hh[:32], 0.0)
+    np.testing.assert_array_equal(b_ih[32:], g_before)   # cell and output gates untouched
+    with pytest.raises(ValueError, match="--chrono"):
+        adding.Config(model="rnn", chrono=True).validate()
+
+
+def test_adding_chrono_flag_trains(tmp_path, capsys):
+    run_dir = tmp_path / "adding"
+    code = main(["train", "adding", "--seq-len", "10", "--limit", "64", "--hidden-size", "8",
+                 "--max-steps", "2", "--chrono", "--run-dir", str(run_dir)])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((run_dir / "config.json").read_text())["chrono"] is True

@@ -5,7 +5,9 @@ of the two marked values, read from the last hidden state. Predicting 1.0 always
 ≈ 0.167; a sequence counts as solved when |error| < 0.04. Le, Jaitly & Hinton (2015): a tanh
 RNN fails for long T, while the LSTM and the IRNN (ReLU RNN with identity recurrent weights and
 zero biases) solve T = 150–400. The run also records ‖∂L/∂h_t‖ per step (gradient_flow.json →
-``gradwise plot RUN``) to show why.
+``gradwise plot RUN``) to show why. ``--chrono`` initialises an LSTM's gate biases as Tallec &
+Ollivier (2018): b_f ~ log U(1, T−1), b_i = −b_f, so the forget gate starts near 1 with time
+scales up to T.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from ... import nn
 from ...core import no_grad
+from ...core.random import default_generator
 from ...core.tensor import Tensor
 from ...data import DataLoader, TensorDataset
 from ...data.datasets import adding_problem
@@ -39,6 +42,7 @@ class Config(TaskConfig):
     batch_size: int = 50
     lr: float = 1e-3
     clip: float | None = 1.0
+    chrono: bool = False             # lstm only: chrono initialisation of the gate biases
 
     def validate(self):
         super().validate()
@@ -46,6 +50,8 @@ class Config(TaskConfig):
             raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
         if self.seq_len < 2:
             raise ValueError(f"--seq-len must be >= 2, got {self.seq_len}")
+        if self.chrono and self.model != "lstm":
+            raise ValueError(f"--chrono initialises LSTM gates; --model is {self.model!r}")
 
 
 class AddingModel(nn.Module):
@@ -78,6 +84,21 @@ class AddingModel(nn.Module):
     def forward(self, x):
         out, _ = self.rnn(x)                   # (T, N, H)
         return self.head(out[-1])              # (N, 1)
+
+
+def chrono_init(lstm, t_max: int, rng: np.random.Generator) -> None:
+    """Chrono initialisation (Tallec & Ollivier 2018) of a one-layer LSTM's gate biases.
+
+    b_f = log(u), u ~ U(1, t_max − 1), and b_i = −b_f in ``bias_ih_l0``; the input and forget
+    parts of ``bias_hh_l0`` are zeroed (the gate sees b_ih + b_hh). Gate order i, f, g, o.
+    """
+    if t_max < 3:
+        raise ValueError(f"chrono_init: t_max must be >= 3, got {t_max}")
+    h = lstm.hidden_size
+    b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=h))
+    lstm.bias_ih_l0.data[h:2 * h] = b_f
+    lstm.bias_ih_l0.data[:h] = -b_f
+    lstm.bias_hh_l0.data[:2 * h] = 0.0
 
 
 def _data(config: Config, rng):
@@ -134,6 +155,8 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     (xtr, ytr), (xva, yva), (xte, yte) = _data(config, rng)
     model_config = {"model": config.model, "hidden_size": config.hidden_size}
     model = AddingModel(**model_config)
+    if config.chrono:
+        chrono_init(model.rnn, config.seq_len, default_generator())
     train = DataLoader(TensorDataset(xtr, ytr), batch_size=config.batch_size, shuffle=True)
     val = DataLoader(TensorDataset(xva, yva), batch_size=256)
     if not quiet:
