@@ -122,3 +122,60 @@ def test_adding_chrono_flag_trains(tmp_path, capsys):
                  "--max-steps", "2", "--chrono", "--run-dir", str(run_dir)])
     assert code == 0, capsys.readouterr().err
     assert json.loads((run_dir / "config.json").read_text())["chrono"] is True
+
+
+def test_fold_indices_partition_the_shuffle():
+    from gradwise.train.tasks import sentiment
+
+    order = np.random.default_rng(0).permutation(103)
+    tests = []
+    for fold in range(10):
+        train, val, test = sentiment.fold_indices(order, 10, fold)
+        assert len(train) + len(val) + len(test) == 103
+        assert len(set(train) | set(val) | set(test)) == 103    # disjoint, nothing lost
+        assert len(val) == (103 - len(test)) // 10
+        tests.append(test)
+    np.testing.assert_array_equal(np.sort(np.concatenate(tests)), np.arange(103))
+    train, val, test = sentiment.fold_indices(order, 0, None)    # the single split
+    np.testing.assert_array_equal(test, order[:10])
+    np.testing.assert_array_equal(val, order[10:19])
+    with pytest.raises(ValueError, match="fold 10"):
+        sentiment.fold_indices(order, 10, 10)
+
+
+def test_sentiment_options_are_validated():
+    from gradwise.train.tasks import sentiment
+
+    with pytest.raises(ValueError, match="--folds"):
+        sentiment.Config(folds=1).validate()
+    with pytest.raises(ValueError, match="--max-norm"):
+        sentiment.Config(model="lstm", max_norm=3.0).validate()
+
+
+def test_sentiment_cross_validation_runs_every_fold(shared_data, tmp_path, capsys):
+    run_dir = tmp_path / "cv"
+    code = main(["train", "sentiment", "--limit", "64", "--embed-size", "8", "--num-filters",
+                 "4", "--folds", "3", "--max-norm", "0.5", "--max-steps", "2",
+                 "--run-dir", str(run_dir)])
+    assert code == 0, capsys.readouterr().err
+    results = json.loads((run_dir / "results.json").read_text())
+    accs = [results[f"fold_{i}_acc"] for i in range(3)]
+    assert results["folds"] == 3 and results["cv_acc"] == pytest.approx(np.mean(accs))
+    ckpt = load_checkpoint(run_dir / "fold-2" / "checkpoints")
+    assert ckpt.extra["fold"] == 2
+    w = next(v for k, v in ckpt.tensors.items() if k.endswith("fc.weight"))
+    assert np.linalg.norm(np.asarray(w, np.float64), axis=1).max() <= 0.5 + 1e-5
+    code = main(["eval", str(run_dir / "fold-2")])
+    assert code == 0
+
+
+def test_translate_test_size_holds_out_that_many_pairs(shared_data):
+    from gradwise.train.tasks import translate
+
+    train, val, test = translate._pairs(translate.Config(test_size=1000),
+                                        np.random.default_rng(0))
+    assert (len(train), len(val), len(test)) == (9070, 529, 1000)   # 10,599 tutorial pairs
+    with pytest.raises(ValueError, match="--test-size"):
+        translate._pairs(translate.Config(test_size=10_100), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="--test-size"):
+        translate.Config(test_size=-1).validate()

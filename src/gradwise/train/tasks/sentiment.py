@@ -2,7 +2,9 @@
 
 MR has 5331 positive + 5331 negative snippets and no fixed split (Kim 2014 reports 10-fold
 cross-validation: CNN-rand 76.1%); here a seeded shuffle keeps 10% for test and 10% of the rest
-for validation. Models: ``textcnn`` (Kim 2014, filter widths 3/4/5, max-over-time pooling,
+for validation, or, with ``--folds K``, each of K folds of the shuffle is the test set once
+(10% of the other folds validate) and the mean test accuracy is reported (``cv_acc``).
+``--max-norm s`` applies Kim's constraint to TextCNN's output weights after every step. Models: ``textcnn`` (Kim 2014, filter widths 3/4/5, max-over-time pooling,
 Adadelta-style settings are options) or ``lstm`` / ``bilstm`` / ``gru`` encoders whose last
 hidden states (both directions for ``bilstm``) feed a linear classifier; padded batches are
 packed so every sequence ends at its own length.
@@ -22,7 +24,7 @@ from ...nn.utils.rnn import pack_padded_sequence
 from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
-from ..trainer import StepOutput, evaluate_model
+from ..trainer import Callback, StepOutput, evaluate_model
 from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
 
 DESCRIPTION = "MR sentence polarity with textcnn | lstm | bilstm | gru"
@@ -39,9 +41,17 @@ class Config(TaskConfig):
     dropout: float = 0.5
     min_freq: int = 1
     batch_size: int = 50
+    folds: int = 0               # K >= 2: K-fold cross-validation (Kim 2014: 10); 0: one split
+    max_norm: float = 0.0        # textcnn: l2 max-norm of output-weight rows (Kim: 3); 0: off
 
     def validate(self):
         super().validate()
+        if self.folds == 1 or self.folds < 0:
+            raise ValueError(f"--folds must be 0 (one split) or >= 2, got {self.folds}")
+        if self.max_norm < 0:
+            raise ValueError(f"--max-norm must be >= 0 (0: off), got {self.max_norm}")
+        if self.max_norm and self.model != "textcnn":
+            raise ValueError(f"--max-norm constrains TextCNN; --model is {self.model!r}")
         if self.model not in MODELS:
             raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
 
@@ -75,12 +85,26 @@ class RNNClassifier(nn.Module):
         return self.fc(self.dropout(last))                                  # (N, C)
 
 
-def _split(config: Config, rng):
+def fold_indices(order: np.ndarray, folds: int, fold: int | None):
+    """(train, val, test) index arrays: the first 10% of ``order`` test (``fold`` None) or
+    fold ``fold`` of ``folds`` near-equal chunks does; 10% of the rest validates."""
+    if fold is None:
+        n_test = len(order) // 10
+        test, rest = order[:n_test], order[n_test:]
+    else:
+        if not 0 <= fold < folds:
+            raise ValueError(f"fold_indices: fold {fold} is not in [0, {folds})")
+        chunks = np.array_split(order, folds)
+        test = chunks[fold]
+        rest = np.concatenate([c for i, c in enumerate(chunks) if i != fold])
+    n_val = len(rest) // 10
+    return rest[n_val:], rest[:n_val], test
+
+
+def _split(config: Config, rng, fold: int | None = None):
     texts, labels = load_mr(root=config.data_root)
     order = rng.permutation(len(labels))
-    n_test = len(order) // 10
-    n_val = (len(order) - n_test) // 10
-    test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    train, val, test = fold_indices(order, config.folds, fold)
     train = train[:limit_count(len(train), config.limit)]
     val = val[:limit_count(len(val), config.limit, 0.2)]
     test = test[:limit_count(len(test), config.limit, 0.2)]
@@ -111,15 +135,44 @@ def build_model(name: str, model_config: dict):
     return RNNClassifier(**model_config)
 
 
+class MaxNorm(Callback):
+    """Kim's max-norm constraint on the output weights, after every optimizer step."""
+
+    def on_step_end(self, trainer, logs):
+        trainer.model.max_norm_()
+
+
 def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     config.validate()
-    rng = seed_everything(config)
-    train, val, test = _split(config, rng)
+    if not config.folds:
+        return _run_split(config, run_dir, quiet, resume, seed_everything(config), None)
+    if resume:
+        raise ValueError("--resume is not supported with --folds; rerun the cross-validation")
+    import pathlib
+
+    seed_everything(config)
+    accs = []
+    for fold in range(config.folds):
+        if not quiet:
+            print(f"fold {fold + 1}/{config.folds}")
+        rng = np.random.default_rng(config.seed)           # the same shuffle for every fold
+        out = _run_split(config, pathlib.Path(run_dir) / f"fold-{fold}", quiet, False, rng, fold)
+        accs.append(out["test_acc"])
+    results = {"cv_acc": float(np.mean(accs)), "cv_acc_std": float(np.std(accs)),
+               "folds": config.folds, **{f"fold_{i}_acc": a for i, a in enumerate(accs)}}
+    report(results, quiet, title=f"{config.folds}-fold cross-validation")
+    return results
+
+
+def _run_split(config: Config, run_dir, quiet, resume, rng, fold) -> dict:
+    train, val, test = _split(config, rng, fold)
     vocab = Vocab.build(train[0], min_freq=config.min_freq, specials=("<pad>", "<unk>"))
     if config.model == "textcnn":
         name = "textcnn"
         model_config = dict(vocab_size=len(vocab), embedding_dim=config.embed_size,
                             num_filters=config.num_filters, dropout=config.dropout)
+        if config.max_norm:
+            model_config["max_norm"] = config.max_norm
     else:
         name = "rnn-classifier"
         model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
@@ -136,8 +189,9 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     val_loader = DataLoader(_encode(vocab, val), batch_size=200, collate_fn=pad_collate)
     parts = Parts(model, name, model_config, loader, _step, val_loader,
                   metrics=[Accuracy(), MacroF1(2)], monitor="val_acc", mode="max",
-                  extra={"vocab": vocab.to_json()})
-    train_task("sentiment", config, parts, run_dir, quiet, resume)
+                  extra={"vocab": vocab.to_json(), "fold": fold})
+    callbacks = [MaxNorm()] if config.max_norm else []
+    train_task("sentiment", config, parts, run_dir, quiet, resume, callbacks=callbacks)
     return _test(model, vocab, test, run_dir, quiet)
 
 
@@ -159,5 +213,5 @@ def evaluate(ckpt, quiet=False) -> dict:
     model = build_model(ckpt.model_name, ckpt.model_config)
     restore_checkpoint(ckpt, model, restore_rng=False)
     vocab = Vocab.from_json(ckpt.extra["vocab"])
-    _, _, test = _split(config, np.random.default_rng(config.seed))
+    _, _, test = _split(config, np.random.default_rng(config.seed), ckpt.extra.get("fold"))
     return _test(model, vocab, test, None, quiet)
