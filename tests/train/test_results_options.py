@@ -179,3 +179,16 @@ def test_translate_test_size_holds_out_that_many_pairs(shared_data):
         translate._pairs(translate.Config(test_size=10_100), np.random.default_rng(0))
     with pytest.raises(ValueError, match="--test-size"):
         translate.Config(test_size=-1).validate()
+
+
+def test_sentiment_restore_best_tests_the_best_validation_epoch(shared_data, tmp_path, capsys):
+    run_dir = tmp_path / "best"
+    code = main(["train", "sentiment", "--limit", "64", "--embed-size", "8", "--num-filters",
+                 "4", "--epochs", "3", "--restore-best", "--run-dir", str(run_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    best = load_checkpoint(run_dir / "checkpoints", which="best")
+    assert f"testing the best checkpoint: step {best.step}" in out
+    vals = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    vals = [r for r in vals if r["split"] == "val"]
+    assert best.step == max(vals, key=lambda r: r["acc"])["step"]

@@ -4,7 +4,8 @@ MR has 5331 positive + 5331 negative snippets and no fixed split (Kim 2014 repor
 cross-validation: CNN-rand 76.1%); here a seeded shuffle keeps 10% for test and 10% of the rest
 for validation, or, with ``--folds K``, each of K folds of the shuffle is the test set once
 (10% of the other folds validate) and the mean test accuracy is reported (``cv_acc``).
-``--max-norm s`` applies Kim's constraint to TextCNN's output weights after every step. Models: ``textcnn`` (Kim 2014, filter widths 3/4/5, max-over-time pooling,
+``--max-norm s`` applies Kim's constraint to TextCNN's output weights after every step, and
+``--restore-best`` tests the epoch with the best validation accuracy (Kim's early stopping). Models: ``textcnn`` (Kim 2014, filter widths 3/4/5, max-over-time pooling,
 Adadelta-style settings are options) or ``lstm`` / ``bilstm`` / ``gru`` encoders whose last
 hidden states (both directions for ``bilstm``) feed a linear classifier; padded batches are
 packed so every sequence ends at its own length.
@@ -12,6 +13,7 @@ packed so every sequence ends at its own length.
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from ...nn.utils.rnn import pack_padded_sequence
 from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
+from ..optional import require
 from ..trainer import Callback, StepOutput, evaluate_model
 from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
 
@@ -43,6 +46,7 @@ class Config(TaskConfig):
     batch_size: int = 50
     folds: int = 0               # K >= 2: K-fold cross-validation (Kim 2014: 10); 0: one split
     max_norm: float = 0.0        # textcnn: l2 max-norm of output-weight rows (Kim: 3); 0: off
+    restore_best: bool = False   # test the checkpoint with the best val accuracy
 
     def validate(self):
         super().validate()
@@ -148,8 +152,6 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
         return _run_split(config, run_dir, quiet, resume, seed_everything(config), None)
     if resume:
         raise ValueError("--resume is not supported with --folds; rerun the cross-validation")
-    import pathlib
-
     seed_everything(config)
     accs = []
     for fold in range(config.folds):
@@ -192,6 +194,12 @@ def _run_split(config: Config, run_dir, quiet, resume, rng, fold) -> dict:
                   extra={"vocab": vocab.to_json(), "fold": fold})
     callbacks = [MaxNorm()] if config.max_norm else []
     train_task("sentiment", config, parts, run_dir, quiet, resume, callbacks=callbacks)
+    if config.restore_best:
+        require("safetensors.numpy", "--restore-best", "checkpoint")
+        best = load_checkpoint(pathlib.Path(run_dir) / "checkpoints", which="best")
+        restore_checkpoint(best, model, restore_rng=False)
+        if not quiet:
+            print(f"testing the best checkpoint: step {best.step} (epoch {best.epoch})")
     return _test(model, vocab, test, run_dir, quiet)
 
 
