@@ -2,6 +2,7 @@
 configs, gradcheck, output-size rule and error messages."""
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as TF
 from helpers import compare_with_torch
 
@@ -133,3 +134,25 @@ def test_pool_errors_give_expected_and_actual():
         avg_pool2d(x, 2, stride=0)
     with pytest.raises(ValueError, match="output_size must be >= 1"):
         adaptive_avg_pool2d(x, (0, 2))
+
+
+def test_tiled_max_pool_matches_torch_on_ties_and_nan():
+    """stride = kernel windows take the separable fast path; ties (post-ReLU zeros) pick the
+    first maximum like PyTorch, and NaN falls back to the general path and propagates."""
+    rng = np.random.default_rng(5)
+    for shape, k in (((2, 3, 8, 12), 2), ((2, 2, 9, 6), 3), ((1, 2, 4, 6), (2, 3))):
+        x = np.maximum(rng.standard_normal(shape), 0)  # many exact ties at 0
+        x[0, 0, :2, :2] = 0.0  # a whole window of ties
+        gx = gw.tensor(x, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        (gy, gi) = max_pool2d(gx, k, return_indices=True)
+        ty, ti = TF.max_pool2d(tx, k, return_indices=True)
+        np.testing.assert_array_equal(gi.data, ti.numpy())
+        dy = rng.standard_normal(gy.shape)
+        gy.backward(dy)
+        ty.backward(torch.tensor(dy))
+        np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())
+    x = rng.standard_normal((1, 1, 4, 4))
+    x[0, 0, 1, 0] = np.nan
+    y = max_pool2d(gw.tensor(x), 2).data
+    assert np.isnan(y[0, 0, 0, 0]) and not np.isnan(y[0, 0, 1, 1])
