@@ -8,7 +8,7 @@ from .elementwise import (
 from .conv import (
     col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
 )
-from .dropout import dropout
+from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
@@ -21,7 +21,7 @@ from .reduce import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
 )
 from .rnn import rnn_cell, rnn_sequence
-from .norm import batch_norm, dropout2d, layer_norm, local_response_norm
+from .norm import batch_norm, layer_norm, local_response_norm
 from .pool import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     max_pool1d, max_pool2d,

@@ -1,4 +1,5 @@
-"""Dropout (inverted): zero each element with probability p and scale the rest by 1/(1 − p)."""
+"""Dropout (inverted): zero each element (dropout) or each channel (dropout2d) with probability
+p and scale the rest by 1/(1 − p)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,12 +20,16 @@ def dropout_forward(x, p=0.5, training=True, rng=None):
     """
     if not training or p == 0:
         return x.copy(), None
-    if p == 1:
-        return np.zeros_like(x), np.zeros(x.shape, x.dtype)
-    # keep with probability 1 − p; the mask already carries the 1/(1 − p) scale
-    keep = rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) >= p
-    mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - p))
+    mask = _scaled_keep_mask(x.shape, p, x.dtype, rng)
     return x * mask, mask
+
+
+def _scaled_keep_mask(shape, p, dtype, rng):
+    """m / (1 − p) with m ~ Bernoulli(1 − p): kept entries already carry the inverted scale."""
+    if p == 1:
+        return np.zeros(shape, dtype)
+    keep = rng.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64) >= p
+    return keep.astype(dtype) * dtype.type(1 / (1 - p))
 
 
 def dropout_backward(g, mask):
@@ -48,3 +53,39 @@ def dropout(input, p=0.5, training=True, inplace=False, rng=None):
     rng = default_generator() if rng is None else rng
     return apply_op(dropout_forward, dropout_backward, input, p=float(p), training=bool(training),
                     rng=rng, name="dropout")
+
+
+def dropout2d_forward(x, p=0.5, training=True, rng=None):
+    """Zero whole channels: y[n, c] = x[n, c] · m[n, c] / (1 − p), m[n, c] ~ Bernoulli(1 − p).
+
+    Shape: x (N, C, H, W) or (N, C, L) -> y like x
+    """
+    if not training or p == 0:
+        return x.copy(), None
+    mask = _scaled_keep_mask(x.shape[:2] + (1,) * (x.ndim - 2), p, x.dtype, rng)  # per (n, c)
+    return x * mask, mask
+
+
+dropout2d_backward = dropout_backward  # dL/dx = dL/dy ⊙ m / (1 − p), m broadcast over (H, W)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
+    """Channel dropout (PyTorch's F.dropout2d): each (n, c) feature map is kept or zeroed whole.
+
+    Args:
+        p: probability of zeroing a channel.
+        training: apply only when True.
+        inplace: accepted for compatibility; a new tensor is always returned.
+        rng: np.random.Generator; defaults to the library RNG (``gw.manual_seed``).
+
+    Shape: (N, C, H, W) or (N, C, L) (3-D input is treated as batched, as PyTorch does with a
+    warning) -> same
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape "
+                         f"{tuple(input.shape)}")
+    rng = default_generator() if rng is None else rng
+    return apply_op(dropout2d_forward, dropout2d_backward, input, p=float(p),
+                    training=bool(training), rng=rng, name="dropout2d")

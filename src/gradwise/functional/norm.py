@@ -1,4 +1,4 @@
-"""Normalisation ops: batch_norm, layer_norm, local_response_norm, and channel dropout (dropout2d).
+"""Normalisation ops: batch_norm, layer_norm, local_response_norm.
 
 Batch norm over the channel axis 1 of x (N, C, *), with statistics over M = N·∏spatial values:
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.random import default_generator
 from ..core.tensor import Tensor
 
 
@@ -220,48 +219,3 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     return apply_op(local_response_norm_forward, local_response_norm_backward, input,
                     size=int(size), alpha=float(alpha), beta=float(beta), k=float(k),
                     name="local_response_norm")
-
-
-# ----------------------------------------------------------------------------- dropout2d
-
-
-def dropout2d_forward(x, p=0.5, training=True, rng=None):
-    """Zero whole channels: y[n, c] = x[n, c] · m[n, c] / (1 − p), m[n, c] ~ Bernoulli(1 − p).
-
-    Shape: x (N, C, H, W) or (N, C, L) -> y like x
-    """
-    if not training or p == 0:
-        return x.copy(), None
-    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)  # one draw per (n, c)
-    if p == 1:
-        mask = np.zeros(mask_shape, dtype=x.dtype)
-    else:
-        keep = rng.random(mask_shape) >= p
-        mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - p))
-    return x * mask, mask
-
-
-def dropout2d_backward(g, mask):
-    return g.copy() if mask is None else g * mask  # dL/dx = dL/dy ⊙ m / (1 − p)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
-    """Channel dropout (PyTorch's F.dropout2d): each (n, c) feature map is kept or zeroed whole.
-
-    Args:
-        p: probability of zeroing a channel.
-        training: apply only when True.
-        inplace: accepted for compatibility; a new tensor is always returned.
-        rng: np.random.Generator; defaults to the library RNG (``gw.manual_seed``).
-
-    Shape: (N, C, H, W) or (N, C, L) (3-D input is treated as batched, as PyTorch does with a
-    warning) -> same
-    """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape "
-                         f"{tuple(input.shape)}")
-    rng = default_generator() if rng is None else rng
-    return apply_op(dropout2d_forward, dropout2d_backward, input, p=float(p),
-                    training=bool(training), rng=rng, name="dropout2d")
