@@ -95,6 +95,10 @@ def test_esn_reports_the_baseline_and_draws_the_free_run(tmp_path):
                 "baseline_free_run_nrmse"):
         assert np.isfinite(results[key]) and results[key] >= 0
     assert results["baseline_one_step_nrmse"] < 0.1      # a linear AR predicts one step well
+    assert (tmp_path / "esn" / "free_run.json").exists()   # plot data; viz draws it
+    from gradwise.viz import plot_run
+
+    plot_run(tmp_path / "esn")
     assert (tmp_path / "esn" / "free_run.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="--delays"):
         esn.Config(delays=0).validate()

@@ -75,7 +75,7 @@ def save_config(run_dir, config) -> pathlib.Path:
     return path
 
 
-ARTIFACTS = ("gradient_flow", "confusion", "attention", "feature_maps")
+ARTIFACTS = ("gradient_flow", "confusion", "attention", "feature_maps", "free_run")
 
 
 def save_artifact(run_dir, name: str, obj) -> pathlib.Path:
@@ -83,7 +83,8 @@ def save_artifact(run_dir, name: str, obj) -> pathlib.Path:
 
     Known names (see ``gradwise.viz.plot_run``): ``gradient_flow`` {"series": {label: [norm per
     step]}}, ``confusion`` {"matrix", "labels"}, ``attention`` {"weights", "source", "target"},
-    ``feature_maps`` {"maps" (C, H, W), "layer"}.
+    ``feature_maps`` {"maps" (C, H, W), "layer"}, ``free_run`` {"history", "target",
+    "series": {label: predictions}, "title"}.
     """
     if name not in ARTIFACTS:
         raise ValueError(f"save_artifact: unknown artifact {name!r}, expected one of {ARTIFACTS}")

@@ -87,3 +87,32 @@ def plot_gradient_flow(norms: dict, path, title: str = "Gradient flow through ti
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return save(fig, path)
+
+
+def plot_free_run(history, target, series: dict, path, title: str = "Free-running prediction"):
+    """Multi-step prediction of a time series: the end of the training series, then the target
+    and each model's free-running forecast (every prediction fed back as the next input).
+
+    Args:
+        history: the last values of the training series (drawn at negative steps).
+        target: the true continuation (steps 0 … h−1).
+        series: ``{label: forecast (h,)}``.
+        path: PNG file to write.
+
+    Returns:
+        the path written.
+    """
+    history, target = np.asarray(history, float), np.asarray(target, float)
+    fig = new_figure(8.0, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(np.arange(-len(history), 0), history, color="0.5", lw=1,
+            label="training series (end)")
+    ax.plot(np.arange(len(target)), target, "k", lw=1.5, label="target")
+    for (label, values), style in zip(series.items(), ("--", ":", "-.", "-")):
+        ax.plot(np.arange(len(values)), values, style, lw=1.5, label=label)
+    ax.axvline(0, color="0.7", lw=0.8)
+    ax.set_xlabel("step after the training series")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return save(fig, path)
+

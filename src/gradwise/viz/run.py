@@ -9,7 +9,7 @@ import numpy as np
 from ..train.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
 from ..train.logging import read_metrics
 from ..train.optional import MissingDependencyError
-from .curves import plot_curves, plot_gradient_flow
+from .curves import plot_curves, plot_free_run, plot_gradient_flow
 from .maps import plot_attention, plot_confusion_matrix, plot_feature_maps, plot_filters
 
 
@@ -25,7 +25,7 @@ def plot_run(run_dir) -> list[pathlib.Path]:
 
     Reads ``metrics.csv`` (-> curves.png), ``gradient_flow.json`` (-> gradient_flow.png),
     ``confusion.json`` (-> confusion_matrix.png), ``attention.json`` (-> attention.png),
-    ``feature_maps.json`` (-> feature_maps.png) and the first 4-D weight of the latest
+    ``feature_maps.json`` (-> feature_maps.png), ``free_run.json`` (-> free_run.png) and the first 4-D weight of the latest
     checkpoint (-> filters.png), whichever exist.
 
     Raises:
@@ -57,6 +57,10 @@ def plot_run(run_dir) -> list[pathlib.Path]:
         data = _read(run / "feature_maps.json")
         written.append(plot_feature_maps(data["maps"], run / "feature_maps.png",
                                          title=f"feature maps: {data.get('layer', '')}"))
+    if (run / "free_run.json").exists():
+        data = _read(run / "free_run.json")
+        written.append(plot_free_run(data["history"], data["target"], data["series"],
+                                     run / "free_run.png", title=data.get("title", "")))
     weight = _first_conv_weight(run)
     if weight is not None:
         name, w = weight

@@ -18,7 +18,7 @@ from ...core.random import manual_seed
 from ...data.datasets import mackey_glass
 from ...nn.esn import EchoStateNetwork, ridge_regression
 from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
-from ..logging import MetricLogger, save_config, to_jsonable
+from ..logging import MetricLogger, save_artifact, save_config, to_jsonable
 from ..optional import available
 from .common import TaskConfig, report
 
@@ -123,27 +123,6 @@ def _baseline_scores(config: Config, train, test, horizon) -> tuple[dict, np.nda
     return {"baseline_one_step_nrmse": one_step, "baseline_free_run_nrmse": nrmse(gen, test[:h])}, gen
 
 
-def _plot_free_run(path, train, test, esn_gen, base_gen, config: Config) -> None:
-    from ...viz._mpl import new_figure, save
-
-    h = len(esn_gen)
-    back = min(100, len(train))
-    fig = new_figure(8.0, 3.6)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(np.arange(-back, 0), train[-back:], color="0.5", lw=1, label="training series (end)")
-    ax.plot(np.arange(h), test[:h], "k", lw=1.5, label="target")
-    ax.plot(np.arange(h), esn_gen, "--", color="C0", lw=1.5,
-            label=f"ESN free run (NRMSE {nrmse(esn_gen, test[:h]):.2g})")
-    ax.plot(np.arange(h), base_gen, ":", color="C3", lw=1.5,
-            label=f"ridge on {config.delays} delays (NRMSE {nrmse(base_gen, test[:h]):.2g})")
-    ax.axvline(0, color="0.7", lw=0.8)
-    ax.set_xlabel("step after the training series")
-    ax.set_ylabel("tanh(s - 1)")
-    ax.set_title(f"Mackey-Glass tau={config.tau:g}: {h}-step free-running prediction")
-    ax.legend(fontsize=8)
-    save(fig, path)
-
-
 def _model_config(config: Config) -> dict:
     return dict(reservoir_size=config.reservoir_size, spectral_radius=config.spectral_radius,
                 sparsity=config.sparsity, leak_rate=config.leak_rate,
@@ -170,9 +149,15 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     results = _scores(model, train, test, config.horizon)
     baseline, base_gen = _baseline_scores(config, train, test, config.horizon)
     results.update(baseline)
-    if available("matplotlib"):
-        esn_gen = model.generate(results["horizon"], train[:, None]).data[:, 0]
-        _plot_free_run(run_dir / "free_run.png", train, test, esn_gen, base_gen, config)
+    h = results["horizon"]
+    esn_gen = model.generate(h, train[:, None]).data[:, 0]
+    back = min(100, len(train))
+    save_artifact(run_dir, "free_run", {
+        "history": train[-back:], "target": test[:h],
+        "title": f"Mackey-Glass tau={config.tau:g}: {h}-step free-running prediction",
+        "series": {f"ESN free run (NRMSE {nrmse(esn_gen, test[:h]):.2g})": esn_gen,
+                   f"ridge on {config.delays} delays (NRMSE {nrmse(base_gen, test[:h]):.2g})":
+                   base_gen}})
     with MetricLogger(run_dir) as log:
         log.log(0, {k: v for k, v in results.items() if k != "horizon"}, split="test")
     if available("safetensors"):
