@@ -127,3 +127,16 @@ def test_winograd_rejects_non_3x3_weight_and_too_small_input():
     with pytest.raises(ValueError, match=r"larger than the padded input \(2, 2\)"):
         winograd_conv3x3_forward(np.zeros((1, 2, 2, 2)), np.zeros((4, 2, 3, 3)),
                                  pads=((0, 0), (0, 0)))
+
+
+def test_public_winograd_conv3x3_matches_torch_conv2d_with_gradients():
+    from gradwise.functional import winograd_conv3x3
+
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    for padding in (0, 1, "same"):
+        compare_with_torch(lambda a, k, c: winograd_conv3x3(a, k, c, padding=padding),
+                           lambda a, k, c: TF.conv2d(a, k, c, padding=padding),
+                           [x, w, b])
+    with pytest.raises(ValueError, match=r"\(K, C, 3, 3\) weight"):
+        winograd_conv3x3(gw.ones(1, 3, 5, 5), gw.ones(4, 3, 5, 5))
