@@ -80,7 +80,8 @@ def prev_rows(seq, init, t, b, bs, reverse, scratch):
 def shifted_prev(seq, init, lengths, reverse):
     """States entering every step, (T, N, H): the whole-sequence form of ``prev_rows``.
 
-    Rows past their length hold values that are never read (their gate gradients are zero).
+    Rows past their length are multiplied by zero gate gradients in the dW_hh GEMM, so they must
+    hold finite values: 0·NaN from uninitialised memory would poison the weight gradient.
     """
     T, N = seq.shape[:2]
     out = np.empty_like(seq)
@@ -89,6 +90,7 @@ def shifted_prev(seq, init, lengths, reverse):
         out[1:] = seq[:-1]
     else:
         out[:-1] = seq[1:]
+        out[-1] = 0  # rows shorter than T never write step T−1
         out[lengths - 1, np.arange(N)] = init  # each row starts at its own end
     return out
 
