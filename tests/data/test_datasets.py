@@ -11,7 +11,7 @@ from gradwise.data import DataLoader, Vocab
 from gradwise.data.datasets import (
     MNIST, ChecksumError, DatasetNotFoundError, FashionMNIST, _files, find_file, load_eng_fra,
     load_fashion_mnist, load_mnist, load_mr, load_ptb, load_tang_poems, load_tangshi300,
-    load_tiny_shakespeare, load_ud_ewt, read_idx, search_roots, five_char_quatrains,
+    load_tiny_shakespeare, load_ud_ewt, read_idx, search_roots, five_char_poems, five_char_quatrains,
     ENG_PREFIXES,
 )
 
@@ -100,6 +100,10 @@ def test_tang_poems_from_the_tarball(shared_data):
     assert len(poems) == 57607 and poems[0]["title"] == "帝京篇十首 一"
     quatrains = five_char_quatrains(poems)
     assert len(quatrains) > 3000 and all(len(q) == 24 for q in quatrains)
+    pentasyllabic = five_char_poems(poems)  # quatrains, regulated verse and longer 五言 poems
+    assert len(pentasyllabic) > 5 * len(quatrains) and set(quatrains) <= set(pentasyllabic)
+    assert all(len(p) % 6 == 0 and all(p[k] in "，。！？；" for k in range(5, len(p), 6))
+               for p in pentasyllabic)
     three_hundred = load_tangshi300(root=shared_data)
     assert len(three_hundred) == 366 and three_hundred[0]["author"] == "駱賓王"
     tagged = [p for p in three_hundred if "五言绝句" in p.get("tags", [])]

@@ -12,6 +12,21 @@ def test_quatrains_corpus_is_one_quatrain_per_line(shared_data):
         assert not any(c in "，。！？；" for i in range(24) if i % 6 != 5 for c in poem[i])
 
 
+def test_pentasyllabic_corpus_holds_every_five_character_poem(shared_data):
+    config = poetry.Config(corpus="pentasyllabic", data_root=str(shared_data), max_chars=10 ** 7)
+    poems = poetry.load_corpus(config).rstrip("\n").split("\n")
+    assert len(poems) > 20000 and {len(p) for p in poems} >= {24, 48}   # quatrains and 律诗
+    assert all(len(p) % 6 == 0 and p[5::6] and set(p[5::6]) <= set(poetry.PUNCTUATION)
+               for p in poems)
+
+
+def test_unknown_corpus_is_named():
+    import pytest
+
+    with pytest.raises(ValueError, match="'odes'.*pentasyllabic"):
+        poetry.load_corpus(poetry.Config(corpus="odes"))
+
+
 def test_tangshi300_corpus_joins_poem_bodies(shared_data):
     text = poetry.load_corpus(poetry.Config(corpus="tangshi300", data_root=str(shared_data)))
     assert text.count("\n") > 300 and "，" in text

@@ -16,8 +16,8 @@ from .synthetic import (
     narx_series, sine_series, stdlib_corpus,
 )
 from .tang import (
-    five_char_quatrains, is_five_char_quatrain, load_tang_poems, load_tangshi300, poem_lines, poem_text,
-    read_tang_tar,
+    five_char_poems, five_char_quatrains, is_five_char_poem, is_five_char_quatrain, load_tang_poems,
+    load_tangshi300, poem_lines, poem_text, read_tang_tar,
 )
 from .translation import (
     ENG_PREFIXES, filter_pairs, load_eng_fra, normalize_d2l, normalize_tutorial, read_pairs,

@@ -54,17 +54,29 @@ def poem_lines(poem) -> list:
     return [line for line, _ in _LINE.findall(poem_text(poem))]
 
 
-def is_five_char_quatrain(poem) -> bool:
-    """True for a 五言绝句: exactly 4 lines of 5 characters, all of them Chinese characters
-    (no editorial notes, brackets or missing-character marks such as □)."""
+def is_five_char_poem(poem, n_lines=None) -> bool:
+    """True for a poem (五言诗) whose lines all have 5 characters, all of them Chinese characters
+    (no editorial notes, brackets or missing-character marks such as □); with ``n_lines``, it must
+    also have exactly that many lines."""
     lines = poem_lines(poem)
-    return (len(lines) == 4 and all(len(line) == 5 for line in lines)
+    return (bool(lines) and (n_lines is None or len(lines) == n_lines)
+            and all(len(line) == 5 for line in lines)
             and all(unicodedata.category(c) == "Lo" for line in lines for c in line))
 
 
-def five_char_quatrains(poems) -> list:
-    """Bodies of the five-character quatrains in ``poems``, 24 characters each: every line
-    followed by one punctuation mark (the source's own; a repeated mark such as 。。 is kept once,
-    a missing final mark becomes 。)."""
+def is_five_char_quatrain(poem) -> bool:
+    """True for a 五言绝句: exactly 4 lines of 5 Chinese characters."""
+    return is_five_char_poem(poem, 4)
+
+
+def five_char_poems(poems, n_lines=None) -> list:
+    """Bodies of the five-character poems in ``poems`` (only those of ``n_lines`` lines if given):
+    every line followed by one punctuation mark (the source's own; a repeated mark such as 。。 is
+    kept once, a missing final mark becomes 。), so a body is 6 characters per line."""
     return ["".join(line + (punct[:1] or "。") for line, punct in _LINE.findall(poem_text(p)))
-            for p in poems if is_five_char_quatrain(p)]
+            for p in poems if is_five_char_poem(p, n_lines)]
+
+
+def five_char_quatrains(poems) -> list:
+    """Bodies of the five-character quatrains in ``poems``, 24 characters each."""
+    return five_char_poems(poems, 4)

@@ -1,8 +1,9 @@
 """poetry: a character LSTM that writes Tang poems (全唐诗, traditional characters).
 
 Corpus ``quatrains`` keeps the five-character quatrains (五言绝句) of the Complete Tang Poems,
-the usual choice of poetry-generation tutorials; ``tangshi300`` uses the 300 Tang Poems (small,
-fast); ``all`` every poem. Poems are joined with a newline, and the model is trained exactly
+the usual choice of poetry-generation tutorials (about 4,100 poems); ``pentasyllabic`` every poem
+whose lines all have five characters (五言诗: quatrains, regulated verse and longer, about 27,600
+poems, 1.77 M characters); ``tangshi300`` uses the 300 Tang Poems (small, fast); ``all`` every poem. Poems are joined with a newline, and the model is trained exactly
 like ``charlm``. Sampling starts from a prompt character, e.g. ``gradwise sample CKPT --prompt 春``.
 """
 from __future__ import annotations
@@ -12,19 +13,19 @@ import unicodedata
 
 import numpy as np
 
-from ...data.datasets import five_char_quatrains, load_tang_poems, load_tangshi300, poem_text
+from ...data.datasets import five_char_poems, load_tang_poems, load_tangshi300, poem_text
 from ..checkpoint import load_checkpoint
 from ..generate import generate
 from . import charlm
 from ._lm import build_from_checkpoint, model_step
 from .common import report
 
-DESCRIPTION = "character LSTM on Tang poems (five-character quatrains, 300 Tang Poems or all)"
+DESCRIPTION = "character LSTM on Tang poems (five-character quatrains or poems, 300 Tang Poems, all)"
 
 
 @dataclasses.dataclass
 class Config(charlm.Config):
-    corpus: str = "quatrains"        # quatrains | tangshi300 | all
+    corpus: str = "quatrains"        # quatrains | pentasyllabic | tangshi300 | all
     max_chars: int = 2_000_000
     embed_size: int = 64
     hidden_size: int = 128
@@ -33,16 +34,20 @@ class Config(charlm.Config):
     prompt: str = "春"
 
 
+FIVE_CHAR_LINES = {"quatrains": 4, "pentasyllabic": None}  # corpus -> required number of lines
+
+
 def load_corpus(config: Config) -> str:
     if config.corpus == "tangshi300":
         texts = [poem_text(p) for p in load_tangshi300(root=config.data_root)]
-    elif config.corpus in ("quatrains", "all"):
-        poems = load_tang_poems(root=config.data_root)
-        texts = (five_char_quatrains(poems) if config.corpus == "quatrains"   # bodies already
-                 else [poem_text(p) for p in poems])
+    elif config.corpus in FIVE_CHAR_LINES:
+        texts = five_char_poems(load_tang_poems(root=config.data_root),
+                                FIVE_CHAR_LINES[config.corpus])
+    elif config.corpus == "all":
+        texts = [poem_text(p) for p in load_tang_poems(root=config.data_root)]
     else:
-        raise ValueError(f"--corpus {config.corpus!r} is unknown; choose quatrains, tangshi300 "
-                         f"or all")
+        raise ValueError(f"--corpus {config.corpus!r} is unknown; choose quatrains, pentasyllabic, "
+                         f"tangshi300 or all")
     return "\n".join(t for t in texts if t)[: config.max_chars] + "\n"
 
 
@@ -94,15 +99,15 @@ def quatrain_mask(vocab) -> np.ndarray:
 
 def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p=None,
            seed=None) -> str:
-    """Text generated after ``prompt``; for the ``quatrains`` corpus, constrained to the form.
+    """Text generated after ``prompt``; for the five-character corpora, constrained to the form.
 
-    With the quatrains corpus the prompt is taken as the start of a poem and every draw is
+    With the quatrains or pentasyllabic corpus the prompt is taken as the start of a poem and every draw is
     restricted (by :func:`quatrain_mask`) to what the form allows at its position, so the output
     is a sequence of 4 × 5-character quatrains whatever the model prefers: e.g. ``--length 23``
     after a one-character prompt is exactly one poem. Other corpora sample freely.
     """
     ckpt = load_checkpoint(ckpt)
-    if Config(**ckpt.extra["task_config"]).corpus != "quatrains":
+    if Config(**ckpt.extra["task_config"]).corpus not in FIVE_CHAR_LINES:
         return charlm.sample(ckpt.path, prompt, length, temperature, top_k, top_p, seed)
     model, vocab = build_from_checkpoint(ckpt)
     mask = quatrain_mask(vocab)
