@@ -98,8 +98,9 @@ def max_pool2d_forward(x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation
     N, C, H, W = x.shape
     if (_tiles_exactly(x.shape, kernel, stride, padding, dilation, (Ho, Wo))
             and not np.isnan(x).any()):  # NaN must propagate: the general path handles it
-        best, idx = _max_pool2d_tiled(x, kernel, (Ho, Wo))
-        return ((best, idx) if return_indices else best), (idx, x.shape, True)
+        best, win = _max_pool2d_tiled(x, kernel, (Ho, Wo))
+        out = (best, _tiled_indices(win, kernel, (Ho, Wo), W)) if return_indices else best
+        return out, (win, x.shape, tuple(kernel))
     needed = tuple((o - 1) * s + d * (k - 1) + 1
                    for o, s, d, k in zip((Ho, Wo), stride, dilation, kernel))
     xp = _padded(x, padding, needed, -np.inf)
@@ -120,7 +121,7 @@ def max_pool2d_forward(x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation
     wi = (np.arange(Wo) * stride[1] - padding[1])[None, :] + (arg % kernel[1]) * dilation[1]
     idx = hi.astype(np.int64) * W + wi
     out = (best, idx) if return_indices else best
-    return out, (idx, x.shape, False)
+    return out, (idx, x.shape, None)
 
 
 def _tiles_exactly(shape, kernel, stride, padding, dilation, out_hw):
@@ -130,37 +131,56 @@ def _tiles_exactly(shape, kernel, stride, padding, dilation, out_hw):
             and (out_hw[0] * kernel[0], out_hw[1] * kernel[1]) == tuple(shape[2:]))
 
 
-def _running_max(views, shape):
-    """First maximum over a sequence of equally shaped views: (values, position in sequence)."""
-    best = views[0].copy()
-    arg = np.zeros(shape, dtype=np.int64)
-    upd = np.empty(shape, dtype=bool)
-    for k, v in enumerate(views[1:], 1):
-        np.greater(v, best, out=upd)  # strict: ties keep the earlier position
-        np.maximum(best, v, out=best)  # branch-free (a masked copy of random masks is ~30x slower)
-        arg += upd * (k - arg)  # arg = k where updated, branch-free
-    return best, arg
+def _window_offsets(x, kernel, out_hw):
+    """Views x[n, c, i·kH + p, j·kW + q] for every offset k = p·kW + q, in row-major order.
+
+    Shape: x (N, C, H_out·kH, W_out·kW) -> kH·kW views (N, C, H_out, W_out)
+    """
+    N, C = x.shape[:2]
+    (kH, kW), (Ho, Wo) = kernel, out_hw
+    x6 = x.reshape(N, C, Ho, kH, Wo, kW)
+    return [x6[:, :, :, p, :, q] for p in range(kH) for q in range(kW)]
 
 
 def _max_pool2d_tiled(x, kernel, out_hw):
-    """Non-overlapping windows, separably: the max of the kW columns of each window row, then
-    the max of those kH row maxima (4× fewer strided reads than visiting the kH·kW offsets).
-    Strict comparisons keep the first maximum in row-major window order, as the general path.
+    """Non-overlapping windows: a running maximum over the kH·kW offsets of every window.
 
-    Shape: x (N, C, H, W) -> y (N, C, H_out, W_out), flat indices (N, C, H_out, W_out)
+    The winner is kept as its offset k = p·kW + q inside the window (a small integer, 8× less
+    memory traffic than flat int64 indices); strict comparisons keep the first maximum in
+    row-major window order, as the general path and PyTorch do.
+
+    Shape: x (N, C, H, W) -> y (N, C, H_out, W_out), winner offsets (N, C, H_out, W_out)
     """
-    N, C, H, W = x.shape
+    views = _window_offsets(x, kernel, out_hw)
+    best = views[0].copy()
+    win = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int64)
+    upd = np.empty(best.shape, dtype=bool)
+    step = np.empty_like(win)
+    for k, v in enumerate(views[1:], 1):
+        np.greater(v, best, out=upd)  # strict: ties keep the earlier offset
+        np.maximum(best, v, out=best)  # branch-free (a masked copy of random masks is ~30x slower)
+        np.subtract(k, win, out=step, casting="unsafe")  # k − win ≥ 1: every earlier win < k
+        step *= upd
+        win += step  # win = k where updated
+    return best, win
+
+
+def _tiled_indices(win, kernel, out_hw, W):
+    """Flat input index h·W + w of each window's winner: h = i·kH + k // kW, w = j·kW + k % kW."""
     (kH, kW), (Ho, Wo) = kernel, out_hw
-    cols = x.reshape(N, C, H, Wo, kW)
-    rowmax, q = _running_max([cols[..., k] for k in range(kW)], (N, C, H, Wo))
-    rows, q = rowmax.reshape(N, C, Ho, kH, Wo), q.reshape(N, C, Ho, kH, Wo)
-    best, p = _running_max([rows[:, :, :, k] for k in range(kH)], (N, C, Ho, Wo))
-    q_win = q[:, :, :, 0].copy()  # column of the winning row, selected branch-free
-    for k in range(1, kH):
-        q_win += (p == k) * (q[:, :, :, k] - q[:, :, :, 0])
-    q = q_win
-    idx = (np.arange(Ho)[:, None] * kH + p) * W + np.arange(Wo) * kW + q  # h·W + w
-    return best, idx
+    k = win.astype(np.int64)
+    return (np.arange(Ho)[:, None] * kH + k // kW) * W + np.arange(Wo) * kW + k % kW
+
+
+def _max_pool2d_tiled_backward(dy, win, kernel, x_shape):
+    """dx gets dy at each window's winner and 0 elsewhere, one masked product per offset k:
+    dx[n, c, i·kH + p, j·kW + q] = dy[n, c, i, j] · [win[n, c, i, j] = k],  k = p·kW + q."""
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    is_k = np.empty(win.shape, dtype=bool)
+    for k, view in enumerate(_window_offsets(dx, kernel, win.shape[2:])):
+        np.equal(win, k, out=is_k)
+        np.multiply(dy, is_k, out=view)
+    return dx
 
 
 def max_pool2d_backward(dy, cache):
@@ -168,14 +188,9 @@ def max_pool2d_backward(dy, cache):
     idx, x_shape, tiled = cache
     if isinstance(dy, tuple):  # (dy, d indices) when return_indices=True
         dy = dy[0]
-    if not tiled:
-        return _scatter_by_index(dy, idx, x_shape)
-    # non-overlapping windows: every input pixel wins at most once, so assign instead of add
-    N, C = x_shape[:2]
-    hw = x_shape[2] * x_shape[3]
-    dx = np.zeros(N * C * hw, dtype=dy.dtype)
-    dx[(idx + (np.arange(N * C) * hw).reshape(N, C, 1, 1)).ravel()] = dy.ravel()
-    return dx.reshape(x_shape)
+    if tiled is not None:  # non-overlapping windows: idx holds the winners' window offsets
+        return _max_pool2d_tiled_backward(dy, idx, tiled, x_shape)
+    return _scatter_by_index(dy, idx, x_shape)
 
 
 def _pool_args(op, kernel_size, stride, padding, dilation, conv):
