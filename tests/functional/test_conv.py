@@ -227,3 +227,22 @@ def test_conv2d_float32_stays_float32_and_matches_float64_reference():
     y64 = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
     assert y32.dtype == np.float32
     np.testing.assert_allclose(y32.data, y64, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("conv, torch_conv, shape, w_shape", [
+    (conv2d, TF.conv2d, (2, 3, 7, 6), (4, 3, 3, 3)),
+    (conv1d, TF.conv1d, (2, 3, 9), (4, 3, 3)),
+])
+def test_conv_input_without_grad_still_gives_weight_and_bias_grads(rng, conv, torch_conv, shape,
+                                                                   w_shape):
+    """A first layer's input needs no gradient: the backward skips dX but dW and db match."""
+    x = rng.standard_normal(shape)
+    w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    gx = gw.tensor(x)  # requires_grad=False
+    gwt, gbt = gw.tensor(w, requires_grad=True), gw.tensor(b, requires_grad=True)
+    conv(gx, gwt, gbt, padding=1).sum().backward()
+    tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    torch_conv(torch.tensor(x), tw, tb, padding=1).sum().backward()
+    assert gx.grad is None
+    np.testing.assert_allclose(gwt.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gbt.grad.numpy(), tb.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..core import apply_op
+from ..core.tensor import Tensor
 
 # ----------------------------------------------------------------------------- argument parsing
 
@@ -247,11 +248,13 @@ def _check_conv_args(op, x, weight, bias, groups, transposed=False):
 
 
 def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
-                   dilation=(1, 1), groups=1):
+                   dilation=(1, 1), groups=1, input_grad=True):
     """y = W ⋆ x + b as im2col plus one GEMM (batched over groups).
 
     Args:
         stride, dilation: (h, w) ints; pads: ((top, bottom), (left, right)); groups: int.
+        input_grad: False when no gradient of x is wanted (a network's first layer): the
+            backward then skips the Wᵀ·dY GEMM and col2im.
 
     Shape: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,)
            -> y (N, C_out, H_out, W_out),
@@ -273,15 +276,15 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
     else:
         np.add(out, bias[:, None, None], out=y)
     return y, (cols, w, x.shape, weight.shape, (kH, kW), stride, pads, dilation,
-               bias is not None)
+               bias is not None, input_grad)
 
 
 def conv2d_backward(dy, cache):
     """dW = dY·colsᵀ, dcols = Wᵀ·dY, dx = col2im(dcols), db = Σ dY (per group).
 
-    Returns: (dx, dweight, dbias or None)
+    Returns: (dx or None, dweight, dbias or None)
     """
-    cols, w, x_shape, w_shape, kernel, stride, pads, dilation, has_bias = cache
+    cols, w, x_shape, w_shape, kernel, stride, pads, dilation, has_bias, input_grad = cache
     g, C_og, K = w.shape
     N, C = x_shape[:2]
     C_out = g * C_og
@@ -291,6 +294,8 @@ def conv2d_backward(dy, cache):
     dyt = dyt.reshape(g, C_og, N * Ho * Wo)  # (g, C_out/g, N·Ho·Wo)
     db = dyt.reshape(C_out, -1).sum(axis=1) if has_bias else None
     dw = _grouped_matmul(dyt, cols.transpose(0, 2, 1)).reshape(w_shape)  # dL/dW = dY·colsᵀ
+    if not input_grad:
+        return None, dw, db
     dcols = _grouped_matmul(w.transpose(0, 2, 1), dyt)  # dL/dcols = Wᵀ·dY  (g, K, N·Ho·Wo)
     dcols = dcols.reshape(C, kernel[0], kernel[1], N, Ho, Wo)
     dx = _col2im6(dcols, x_shape, kernel, stride, pads, dilation)
@@ -321,7 +326,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     kernel = tuple(weight.shape[2:4])
     pads = _conv_padding(padding, kernel, stride, dilation, op)
     return apply_op(conv2d_forward, conv2d_backward, input, weight, bias, stride=stride,
-                    pads=pads, dilation=dilation, groups=int(groups), name=op)
+                    pads=pads, dilation=dilation, groups=int(groups), input_grad=_wants_grad(input),
+                    name=op)
+
+
+def _wants_grad(input):
+    return not isinstance(input, Tensor) or input.requires_grad
 
 
 # ----------------------------------------------------------------------------- conv1d
@@ -335,7 +345,8 @@ def _single(v, name, op):
     return int(v)
 
 
-def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, groups=1):
+def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, groups=1,
+                   input_grad=True):
     """1-D convolution as the 2-D kernel with H = 1.
 
     Shape: x (N, C_in, L), weight (C_out, C_in/groups, K), bias (C_out,) -> y (N, C_out, L_out),
@@ -345,13 +356,13 @@ def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, grou
         raise ValueError(f"conv1d: expected input (N, C, L) and weight (C_out, C_in/groups, K), "
                          f"got {x.shape} and {weight.shape}")
     y, cache = conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1, stride),
-                              ((0, 0), tuple(pads)), (1, dilation), groups)
+                              ((0, 0), tuple(pads)), (1, dilation), groups, input_grad)
     return y[:, :, 0, :], cache
 
 
 def conv1d_backward(dy, cache):
     dx, dw, db = conv2d_backward(dy[:, :, None, :], cache)
-    return dx[:, :, 0, :], dw[:, :, 0, :], db
+    return None if dx is None else dx[:, :, 0, :], dw[:, :, 0, :], db
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -368,7 +379,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         padding = (0, _single(padding, "padding", op))
     pads = _conv_padding(padding, (1, weight.shape[-1]), (1, stride), (1, dilation), op)[1]
     return apply_op(conv1d_forward, conv1d_backward, input, weight, bias, stride=stride,
-                    pads=pads, dilation=dilation, groups=int(groups), name=op)
+                    pads=pads, dilation=dilation, groups=int(groups), input_grad=_wants_grad(input),
+                    name=op)
 
 
 # ----------------------------------------------------------------------------- conv_transpose
