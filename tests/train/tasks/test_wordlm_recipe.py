@@ -27,6 +27,13 @@ def test_init_uniform_fills_every_parameter_within_scale():
         assert np.abs(p.data.mean()) < 0.05, name
 
 
+def test_defaults_are_zarembas_small_recipe_in_the_mean_loss_convention():
+    """lr 1 / clip 5 on a loss summed over 20 steps = lr 20 / clip 0.25 on the per-token mean."""
+    config = wordlm.Config()
+    assert (config.bptt, config.batch_size, config.num_layers, config.hidden_size) == (20, 20, 2, 200)
+    assert config.lr / config.bptt == 1.0 and config.clip * config.bptt == 5.0
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"init_scale": 0.0}, "--init-scale"),
     ({"decay_after": 0}, "--decay-after"),
@@ -46,4 +53,4 @@ def test_cli_run_halves_lr_per_epoch_after_decay_after(tmp_path, capsys, shared_
     assert code == 0, capsys.readouterr().err
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     lr_by_epoch = {r["epoch"]: r["lr"] for r in records if r.get("split") == "train" and "lr" in r}
-    assert lr_by_epoch == {0: 1.0, 1: 0.5, 2: 0.25}
+    assert lr_by_epoch == {0: 20.0, 1: 10.0, 2: 5.0}

@@ -5,6 +5,12 @@ PTB as preprocessed by Mikolov (10k vocabulary, ``<eos>`` after every sentence: 
 weights U(±0.1), SGD lr 1 halved per epoch after epoch 4, global-norm clip 5, 13 epochs — reaches
 120.7 / 114.5 validation / test perplexity (REFERENCES.md); the defaults here follow it, with one
 epoch: ``--epochs 13 --decay-after 4`` is the full recipe.
+
+Loss convention: the training loss here is the mean over the T·N tokens of a window (as in
+PyTorch's word_language_model); Zaremba et al.'s code sums it over the T = 20 unrolled steps and
+averages over the batch, so their gradient is T·g for our g. Plain SGD with their lr 1 and clip 5
+is therefore exactly our lr 20 and clip 0.25:  lr·clip_5(T·g) = T·clip_{5/T}(g)  for T = 20.
+Those are the defaults.
 """
 from __future__ import annotations
 
@@ -37,8 +43,8 @@ class Config(TaskConfig):
     bptt: int = 20
     batch_size: int = 20
     optimizer: str = "sgd"
-    lr: float = 1.0
-    clip: float | None = 5.0
+    lr: float = 20.0                 # = Zaremba's lr 1 on a loss summed over the 20 steps
+    clip: float | None = 0.25        # = Zaremba's clip 5 on that loss (module docstring)
     scheduler: str = "none"
     init_scale: float | None = 0.1   # every weight U(±s) (Zaremba et al.); None: layer defaults
     decay_after: int | None = None   # full lr for N epochs, then × lr_decay every epoch
