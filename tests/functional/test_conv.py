@@ -30,6 +30,11 @@ CONV2D_CASES = [
     (2, 1, 6, 12, 12, 5, 1, 2, 1, 1, True),  # LeNet-like single channel
     (2, 3, 4, 10, 10, 4, 3, 2, 1, 1, True),  # stride leaves a remainder
     (1, 2, 2, 3, 3, 1, 1, 0, 1, 1, True),  # 1x1 kernel
+    # H_out·W_out >= 512: the sample-major column layout (the cases above are channel-major)
+    (2, 3, 4, 24, 24, 3, 1, 1, 1, 1, True),
+    (2, 4, 6, 50, 44, 3, (1, 2), (1, 0), (2, 1), 2, False),  # groups, stride, dilation
+    (1, 2, 3, 25, 23, (2, 4), 1, "same", 1, 1, True),  # even kernel: asymmetric 'same'
+    (2, 1, 6, 28, 28, 5, 1, 2, 1, 1, True),  # LeNet's C1
 ]
 
 
@@ -152,6 +157,9 @@ def test_conv2d_backward_passes_gradcheck(rng):
                                             dilation=(1, 2), groups=2), [x, w, b])
     assert gradcheck(lambda x, w, b: conv2d(x, w, b, padding="same"), _leaves(
         rng, (1, 2, 4, 5), (3, 2, 2, 4), (3,)))
+    # 24 × 24 outputs: the sample-major column layout
+    assert gradcheck(lambda x, w, b: conv2d(x, w, b, padding=1, groups=2), _leaves(
+        rng, (1, 2, 24, 24), (4, 1, 3, 3), (4,)))
 
 
 def test_conv1d_and_transposes_pass_gradcheck(rng):

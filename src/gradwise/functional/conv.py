@@ -20,8 +20,10 @@ its transformed tensors move more memory than im2col's columns (docs/benchmarks.
 
 Memory layout: the columns are stored channel-major, (C, kH, kW, N, H_out, W_out), so the GEMM
 operands are 2-D contiguous and the GEMM output (C_out, N·H_out·W_out) needs a single transpose
-to NCHW. im2col is one strided copy out of a ``as_strided`` view; col2im loops only over the
-kH·kW kernel offsets, each one a vectorised add over batch, channels and pixels.
+to NCHW; for high-resolution layers conv2d stores them sample-major, (N, C, kH, kW, H_out, W_out),
+and runs one product per sample that writes NCHW directly (conv2d_forward says when). im2col is
+one strided copy out of an ``as_strided`` view; col2im loops only over the kH·kW kernel offsets,
+each one a vectorised add over batch, channels and pixels.
 
 conv1d and conv_transpose1d reuse the 2-D kernels with H = 1. conv_transpose2d (the "fractionally
 strided" convolution) is the input gradient of conv2d, so its forward is col2im and its backward
@@ -101,34 +103,43 @@ def _out_hw(op, x_shape, kernel, stride, pads, dilation):
 # ----------------------------------------------------------------------------- im2col / col2im
 
 
-def _im2col6(x, kernel, stride, pads, dilation, out_hw):
+def _padded(x, pads):
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return x
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    return xp
+
+
+def _im2col6(x, kernel, stride, pads, dilation, out_hw, sample_major=False):
     """The strided gather behind im2col.
 
-    Shape: x (N, C, H, W) -> cols (C, kH, kW, N, H_out, W_out), a new contiguous array.
+    Shape: x (N, C, H, W) -> cols (C, kH, kW, N, H_out, W_out), a new contiguous array,
+           or (N, C, kH, kW, H_out, W_out) with ``sample_major``.
     """
-    N, C, H, W = x.shape
-    (pt, pb), (pl, pr) = pads
+    N, C = x.shape[:2]
     kH, kW = kernel
     Ho, Wo = out_hw
-    if pt or pb or pl or pr:
-        xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
-        xp[:, :, pt:pt + H, pl:pl + W] = x
-    else:
-        xp = x
+    xp = _padded(x, pads)
     sN, sC, sH, sW = xp.strides
     # view[c, p, q, n, i, j] = xp[n, c, s_h·i + d_h·p, s_w·j + d_w·q]
-    view = as_strided(xp, shape=(C, kH, kW, N, Ho, Wo),
-                      strides=(sC, dilation[0] * sH, dilation[1] * sW, sN,
-                               stride[0] * sH, stride[1] * sW), writeable=False)
-    cols = np.empty(view.shape, dtype=x.dtype)  # (C, kH, kW, N, H_out, W_out)
+    shape = (C, kH, kW, N, Ho, Wo)
+    strides = (sC, dilation[0] * sH, dilation[1] * sW, sN, stride[0] * sH, stride[1] * sW)
+    if sample_major:  # view[n, c, p, q, i, j], same entries
+        shape, strides = shape[3:4] + shape[:3] + shape[4:], strides[3:4] + strides[:3] + strides[4:]
+    view = as_strided(xp, shape=shape, strides=strides, writeable=False)
+    cols = np.empty(view.shape, dtype=x.dtype)
     np.copyto(cols, view)
     return cols
 
 
-def _col2im6(cols, x_shape, kernel, stride, pads, dilation):
+def _col2im6(cols, x_shape, kernel, stride, pads, dilation, sample_major=False):
     """Adjoint of ``_im2col6``: scatter-add every column entry back onto its input pixel.
 
-    Shape: cols (C, kH, kW, N, H_out, W_out) -> dx (N, C, H, W)
+    Shape: cols (C, kH, kW, N, H_out, W_out), or (N, C, kH, kW, H_out, W_out) with
+           ``sample_major`` -> dx (N, C, H, W)
     """
     N, C, H, W = x_shape
     (pt, pb), (pl, pr) = pads
@@ -136,14 +147,19 @@ def _col2im6(cols, x_shape, kernel, stride, pads, dilation):
     Ho, Wo = cols.shape[4:]
     sh, sw = stride
     dh, dw = dilation
-    # accumulate channel-major so that each cols[:, p, q] is read contiguously
-    dxp = np.zeros((C, N, H + pt + pb, W + pl + pr), dtype=cols.dtype)
+    # accumulate in the columns' own (C, N) or (N, C) order, so each offset is read contiguously
+    lead = (N, C) if sample_major else (C, N)
+    dxp = np.zeros(lead + (H + pt + pb, W + pl + pr), dtype=cols.dtype)
     for p in range(kH):
         for q in range(kW):
             h0, w0 = p * dh, q * dw
-            dxp[:, :, h0:h0 + sh * (Ho - 1) + 1:sh, w0:w0 + sw * (Wo - 1) + 1:sw] += cols[:, p, q]
+            block = cols[:, :, p, q] if sample_major else cols[:, p, q]
+            dxp[:, :, h0:h0 + sh * (Ho - 1) + 1:sh, w0:w0 + sw * (Wo - 1) + 1:sw] += block
+    inner = dxp[:, :, pt:pt + H, pl:pl + W]
+    if sample_major and inner.shape == dxp.shape:
+        return dxp
     dx = np.empty((N, C, H, W), dtype=cols.dtype)
-    np.copyto(dx, dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
+    np.copyto(dx, inner if sample_major else inner.transpose(1, 0, 2, 3))
     return dx
 
 
@@ -249,7 +265,17 @@ def _check_conv_args(op, x, weight, bias, groups, transposed=False):
 
 def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
                    dilation=(1, 1), groups=1, input_grad=True):
-    """y = W ⋆ x + b as im2col plus one GEMM (batched over groups).
+    """y = W ⋆ x + b as im2col plus one GEMM (batched over samples or groups).
+
+    Two column layouts, chosen by shape (same numbers, different GEMM shapes):
+      sample-major, when H_out·W_out ≥ 512 and C_out/g ≤ H_out·W_out (early, high-resolution
+          layers): cols (N, g, K, H_out·W_out) and y[n] = W·cols[n], one BLAS call per sample and
+          group that writes NCHW directly (no transposes of y or dY; a few-channel product such as
+          LeNet's C1 runs 2× faster than as one (6 × 25)·(25 × N·784) GEMM);
+      channel-major otherwise (fewer pixels, more channels): cols (g, K, N·H_out·W_out) and one
+          GEMM over the whole batch, then one transpose to NCHW (per-sample products with
+          H_out·W_out = 256 measured 12% slower in total; docs/benchmarks.md).
+    K = C_in/g·kH·kW.
 
     Args:
         stride, dilation: (h, w) ints; pads: ((top, bottom), (left, right)); groups: int.
@@ -264,19 +290,27 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
     N = x.shape[0]
     C_out, C_g, kH, kW = weight.shape
     g = groups
+    K = C_g * kH * kW
     Ho, Wo = _out_hw("conv2d", x.shape, (kH, kW), stride, pads, dilation)
-    cols = _im2col6(x, (kH, kW), stride, pads, dilation, (Ho, Wo))  # (C, kH, kW, N, Ho, Wo)
-    cols = cols.reshape(g, C_g * kH * kW, N * Ho * Wo)
-    w = np.ascontiguousarray(weight).reshape(g, C_out // g, C_g * kH * kW)
-    out = _grouped_matmul(w, cols)  # (g, C_out/g, N·Ho·Wo)
-    out = out.reshape(C_out, N, Ho, Wo).transpose(1, 0, 2, 3)  # NCHW view
+    sample_major = Ho * Wo >= 512 and C_out // g <= Ho * Wo
+    cols = _im2col6(x, (kH, kW), stride, pads, dilation, (Ho, Wo), sample_major)
+    w = np.ascontiguousarray(weight).reshape(g, C_out // g, K)
     y = np.empty((N, C_out, Ho, Wo), dtype=x.dtype)
-    if bias is None:
-        np.copyto(y, out)
+    if sample_major:
+        cols = cols.reshape(N, g, K, Ho * Wo)
+        np.matmul(w, cols, out=y.reshape(N, g, C_out // g, Ho * Wo))  # y[n] = W·cols[n]
+        if bias is not None:
+            y += bias[:, None, None]
     else:
-        np.add(out, bias[:, None, None], out=y)
+        cols = cols.reshape(g, K, N * Ho * Wo)
+        out = _grouped_matmul(w, cols)  # (g, C_out/g, N·Ho·Wo)
+        out = out.reshape(C_out, N, Ho, Wo).transpose(1, 0, 2, 3)  # NCHW view
+        if bias is None:
+            np.copyto(y, out)
+        else:
+            np.add(out, bias[:, None, None], out=y)
     return y, (cols, w, x.shape, weight.shape, (kH, kW), stride, pads, dilation,
-               bias is not None, input_grad)
+               bias is not None, input_grad, sample_major)
 
 
 def conv2d_backward(dy, cache):
@@ -284,21 +318,31 @@ def conv2d_backward(dy, cache):
 
     Returns: (dx or None, dweight, dbias or None)
     """
-    cols, w, x_shape, w_shape, kernel, stride, pads, dilation, has_bias, input_grad = cache
+    (cols, w, x_shape, w_shape, kernel, stride, pads, dilation, has_bias, input_grad,
+     sample_major) = cache
     g, C_og, K = w.shape
     N, C = x_shape[:2]
     C_out = g * C_og
     Ho, Wo = dy.shape[2:]
-    dyt = np.empty((C_out, N, Ho, Wo), dtype=dy.dtype)
-    np.copyto(dyt, dy.transpose(1, 0, 2, 3))
-    dyt = dyt.reshape(g, C_og, N * Ho * Wo)  # (g, C_out/g, N·Ho·Wo)
-    db = dyt.reshape(C_out, -1).sum(axis=1) if has_bias else None
-    dw = _grouped_matmul(dyt, cols.transpose(0, 2, 1)).reshape(w_shape)  # dL/dW = dY·colsᵀ
-    if not input_grad:
-        return None, dw, db
-    dcols = _grouped_matmul(w.transpose(0, 2, 1), dyt)  # dL/dcols = Wᵀ·dY  (g, K, N·Ho·Wo)
-    dcols = dcols.reshape(C, kernel[0], kernel[1], N, Ho, Wo)
-    dx = _col2im6(dcols, x_shape, kernel, stride, pads, dilation)
+    db = dy.sum(axis=(0, 2, 3)) if has_bias else None
+    if sample_major:
+        dy4 = np.ascontiguousarray(dy).reshape(N, g, C_og, Ho * Wo)
+        # dL/dW = Σ_n dY[n]·cols[n]ᵀ; the (N, g, C_out/g, K) partials are no larger than cols
+        dw = np.matmul(dy4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
+        if not input_grad:
+            return None, dw, db
+        dcols = np.matmul(w.transpose(0, 2, 1), dy4)  # dL/dcols[n] = Wᵀ·dY[n]  (N, g, K, Ho·Wo)
+        dcols = dcols.reshape(N, C, kernel[0], kernel[1], Ho, Wo)
+    else:
+        dyt = np.empty((C_out, N, Ho, Wo), dtype=dy.dtype)
+        np.copyto(dyt, dy.transpose(1, 0, 2, 3))
+        dyt = dyt.reshape(g, C_og, N * Ho * Wo)  # (g, C_out/g, N·Ho·Wo)
+        dw = _grouped_matmul(dyt, cols.transpose(0, 2, 1)).reshape(w_shape)  # dY·colsᵀ
+        if not input_grad:
+            return None, dw, db
+        dcols = _grouped_matmul(w.transpose(0, 2, 1), dyt)  # Wᵀ·dY  (g, K, N·Ho·Wo)
+        dcols = dcols.reshape(C, kernel[0], kernel[1], N, Ho, Wo)
+    dx = _col2im6(dcols, x_shape, kernel, stride, pads, dilation, sample_major)
     return dx, dw, db
 
 
