@@ -120,7 +120,9 @@ def test_char_ids_keep_case_clip_long_words_and_collate_pads_both_axes():
 def test_char_cnn_gradcheck_float64():
     gw.manual_seed(2)
     enc = CharCNN(num_chars=7, embed_size=3, num_filters=4).double().eval()
-    ids = Tensor(np.array([[[3, 1, 4, 0], [5, 2, 0, 0]], [[6, 0, 0, 0], [0, 0, 0, 0]]]))
+    # a repeated word (encoded once, its gradient summed over both occurrences) and padding
+    ids = Tensor(np.array([[[3, 1, 4, 0], [5, 2, 0, 0], [6, 0, 0, 0]],
+                           [[5, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]]))
     params = [enc.embedding.weight, enc.conv.weight, enc.conv.bias]
     assert all(p.dtype == np.float64 for p in params)
     assert gw.autograd.gradcheck(lambda *p: enc(ids), params, eps=1e-6, atol=1e-7, rtol=1e-5)
@@ -172,7 +174,8 @@ def test_cli_trains_with_chars_and_evaluates_the_checkpoint(capsys, tmp_path, sh
                            "--char-filters", "6", "--word-dropout", "0.1")
     assert ckpt.model_config["char_embed_size"] == 8 and ckpt.model_config["char_filters"] == 6
     chars = Vocab.from_json(ckpt.extra["chars"])
-    assert chars.itos[:2] == ["<pad>", "<unk>"] and ckpt.model_config["char_vocab_size"] == len(chars)
+    assert chars.itos[:2] == ["<pad>", "<unk>"]
+    assert ckpt.model_config["char_vocab_size"] == len(chars)
     assert ckpt.model_config["word_dropout"] == 0.1
     code = main(["eval", str(tmp_path / "chars")])
     out, err = capsys.readouterr()

@@ -72,9 +72,11 @@ class CharCNN(nn.Module):
         v_f = max_{j ≤ n} h_{f,j}
 
     Padded positions are zeroed before the convolution and set to −1e9 before the max, so
-    neither their ids nor the padded width W changes a word's vector. All words of the input
-    go through one conv1d call. A word without any real character (a padded sentence position)
-    gets the zero vector.
+    neither their ids nor the padded width W changes a word's vector. The distinct spellings
+    of the input go through one conv1d call and are gathered back to every occurrence, so in
+    training the dropout mask on the character embeddings is drawn once per distinct word of
+    the batch (per occurrence in Ma & Hovy). A word without any real character (a padded
+    sentence position) gets the zero vector.
 
     Args:
         num_chars: size of the character vocabulary (``padding_idx`` included).
@@ -109,18 +111,25 @@ class CharCNN(nn.Module):
         if ids.ndim < 2 or not np.issubdtype(ids.dtype, np.integer):
             raise ValueError(f"{type(self).__name__}: expected integer char ids (*, W), "
                              f"got {ids.dtype} {ids.shape}")
-        real = ids != self.padding_idx if mask is None else np.asarray(getattr(mask, "data", mask))
+        real = (ids != self.padding_idx if mask is None
+                else np.asarray(getattr(mask, "data", mask)))
         if real.shape != ids.shape or real.dtype != np.bool_:
             raise ValueError(f"{type(self).__name__}: expected a bool mask of shape {ids.shape}, "
                              f"got {real.dtype} {real.shape}")
         lead, W = ids.shape[:-1], ids.shape[-1]
         flat, real = ids.reshape(-1, W), real.reshape(-1, W)                 # (M, W) ×2
-        emb = self.dropout(self.embedding(Tensor(flat)))                    # (M, W, E)
+        # a batch repeats its words ("the", ",", padding): encode each spelling once (U ≪ M)
+        # and gather the vectors back; the gather's backward sums over the repeats
+        _, first, inverse = np.unique(np.where(real, flat, -1), axis=0, return_index=True,
+                                      return_inverse=True)
+        flat, real = flat[first], real[first]                               # (U, W) ×2
+        emb = self.dropout(self.embedding(Tensor(flat)))                    # (U, W, E)
         emb = emb.masked_fill(~real[:, :, None], 0.0)
-        h = self.conv(emb.permute(0, 2, 1))                                 # (M, F, W)
+        h = self.conv(emb.permute(0, 2, 1))                                 # (U, F, W)
         h = h.masked_fill(~real[:, None, :], self.NEG)
-        v = F.amax(h, dim=2)                                                # (M, F)
+        v = F.amax(h, dim=2)                                                # (U, F)
         v = v.masked_fill(~real.any(axis=1)[:, None], 0.0)
+        v = F.embedding(inverse.reshape(-1), v)                             # (M, F)
         return v.reshape(*lead, v.shape[-1])                                # (*, F)
 
 
