@@ -30,11 +30,12 @@ CONV2D_CASES = [
     (2, 1, 6, 12, 12, 5, 1, 2, 1, 1, True),  # LeNet-like single channel
     (2, 3, 4, 10, 10, 4, 3, 2, 1, 1, True),  # stride leaves a remainder
     (1, 2, 2, 3, 3, 1, 1, 0, 1, 1, True),  # 1x1 kernel
-    # H_out·W_out >= 512: the sample-major column layout (the cases above are channel-major)
+    # C_out/g < 16 and H_out·W_out >= 512: the sample-major column layout (the others are channel-major)
     (2, 3, 4, 24, 24, 3, 1, 1, 1, 1, True),
     (2, 4, 6, 50, 44, 3, (1, 2), (1, 0), (2, 1), 2, False),  # groups, stride, dilation
     (1, 2, 3, 25, 23, (2, 4), 1, "same", 1, 1, True),  # even kernel: asymmetric 'same'
     (2, 1, 6, 28, 28, 5, 1, 2, 1, 1, True),  # LeNet's C1
+    (1, 2, 16, 24, 24, 3, 1, 1, 1, 1, True),  # same resolution, 16 outputs: channel-major
 ]
 
 
