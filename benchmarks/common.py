@@ -14,44 +14,26 @@ spread, not one lucky number.
 """
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import platform
 import time
 
 import numpy as np
 
-
-def _openblas(fn):
-    """The C function ``openblas_<fn>`` of NumPy's bundled OpenBLAS, or None."""
-    libdir = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in glob.glob(os.path.join(libdir, "*openblas*")):
-        lib = ctypes.CDLL(path)
-        for name in (f"scipy_openblas_{fn}64_", f"openblas_{fn}64_", f"openblas_{fn}"):
-            if hasattr(lib, name):
-                return getattr(lib, name)
-    return None
+from gradwise.core import threads
 
 
 def set_blas_threads(n: int) -> bool:
     """Set NumPy's OpenBLAS thread count at run time; False if the library is not found."""
-    fn = _openblas("set_num_threads")
-    if fn is None:
+    if threads.openblas_function("set_num_threads") is None:
         return False
-    fn(int(n))
+    threads.set_num_threads(n)
     return True
 
 
 def blas_threads() -> int:
-    """Threads used by NumPy's OpenBLAS (via its C API), else OMP/OPENBLAS env, else CPU count."""
-    fn = _openblas("get_num_threads")
-    if fn is not None:
-        return int(fn())
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return os.cpu_count() or 1
+    """Threads used by NumPy's OpenBLAS and gradwise's own loops (``gw.get_num_threads()``)."""
+    return threads.get_num_threads()
 
 
 def time_fn(fn, repeat: int = 10, warmup: int = 2) -> float:

@@ -26,7 +26,7 @@ _override: int | None = None
 _blas_api: dict = {}
 
 
-def _openblas(fn: str):
+def openblas_function(fn: str):
     """The C function ``openblas_<fn>`` of NumPy's bundled OpenBLAS, or None."""
     if fn not in _blas_api:
         _blas_api[fn] = None
@@ -46,7 +46,7 @@ def get_num_threads() -> int:
     """Threads used by BLAS and by gradwise's own parallel loops."""
     if _override is not None:
         return _override
-    fn = _openblas("get_num_threads")
+    fn = openblas_function("get_num_threads")
     if fn is not None:
         return max(1, int(fn()))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
@@ -61,7 +61,7 @@ def set_num_threads(n: int) -> None:
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: expected n >= 1, got {n}")
-    fn = _openblas("set_num_threads")
+    fn = openblas_function("set_num_threads")
     if fn is not None:
         fn(n)
         _override = None
