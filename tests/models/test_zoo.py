@@ -453,6 +453,24 @@ def test_textcnn_max_over_time_pooling_ignores_length(rng):
     assert np.all(long_ >= short - 1e-6) and np.all(short >= 0)  # float32 GEMM rounding
 
 
+def test_wide_textcnn_equals_narrow_on_sentences_padded_with_h_minus_1_zero_words(rng):
+    """Kim's wide convolution: every filter of width h also sees windows hanging h − 1 words
+    over either end, exactly like a narrow filter on a sentence with h − 1 <pad> words added."""
+    gw.manual_seed(0)
+    wide = models.textcnn(vocab_size=20, embedding_dim=6, filter_sizes=(3,), num_filters=4,
+                          dropout=0.0, wide=True).eval()
+    gw.manual_seed(0)
+    narrow = models.textcnn(vocab_size=20, embedding_dim=6, filter_sizes=(3,), num_filters=4,
+                            dropout=0.0).eval()
+    tokens = rng.integers(1, 20, (2, 4))
+    padded = np.pad(tokens, ((0, 0), (2, 2)))  # id 0 is <pad>, a zero vector
+    np.testing.assert_allclose(wide(gw.tensor(tokens)).data, narrow(gw.tensor(padded)).data,
+                               rtol=1e-6, atol=1e-6)
+    assert wide(gw.tensor(tokens[:, :1])).shape == (2, 2)  # a one-word sentence is fine when wide
+    with pytest.raises(ValueError, match="TextCNN: expected token ids"):
+        narrow(gw.tensor(tokens[:, :1]))
+
+
 def test_max_norm_constraint_rescales_only_long_rows():
     w = gw.nn.Parameter(np.array([[3.0, 4.0], [0.3, 0.4]], dtype=np.float32))  # norms 5, 0.5
     models.max_norm_(w, 3.0)

@@ -59,6 +59,7 @@ class TextCNNConfig:
     mode: str = "rand"
     padding_idx: int | None = 0
     max_norm: float = 3.0
+    wide: bool = False  # wide convolution: h − 1 zero words at both ends (Kim's code pads so)
 
 
 class TextCNN(nn.Module):
@@ -97,13 +98,16 @@ class TextCNN(nn.Module):
             self.embedding_static = nn.Embedding.from_pretrained(
                 vectors.copy(), freeze=True, padding_idx=cfg.padding_idx)
             channels = 2
-        self.convs = nn.ModuleList([nn.Conv2d(channels, cfg.num_filters, (h, d))
+        # narrow: L − h + 1 windows per sentence; wide: L + h − 1, so the first and last words
+        # are seen by as many windows as the middle ones (seed 000's "wide" convolution)
+        self.convs = nn.ModuleList([nn.Conv2d(channels, cfg.num_filters, (h, d),
+                                              padding=(h - 1 if cfg.wide else 0, 0))
                                     for h in cfg.filter_sizes])
         self.dropout = nn.Dropout(cfg.dropout)
         self.fc = nn.Linear(cfg.num_filters * len(cfg.filter_sizes), cfg.num_classes)
 
     def forward(self, tokens):
-        longest = max(self.config.filter_sizes)
+        longest = 1 if self.config.wide else max(self.config.filter_sizes)
         if tokens.ndim != 2 or tokens.shape[1] < longest:
             raise ValueError(f"TextCNN: expected token ids (N, L) with L >= {longest}, got "
                              f"shape {tokens.shape}")

@@ -46,6 +46,7 @@ class Config(TaskConfig):
     batch_size: int = 50
     folds: int = 0               # K >= 2: K-fold cross-validation (Kim 2014: 10); 0: one split
     max_norm: float = 0.0        # textcnn: l2 max-norm of output-weight rows (Kim: 3); 0: off
+    wide: bool = False           # textcnn: wide convolution, h − 1 zero words at both ends (Kim)
     restore_best: bool = False   # test the checkpoint with the best val accuracy
 
     def validate(self):
@@ -56,6 +57,8 @@ class Config(TaskConfig):
             raise ValueError(f"--max-norm must be >= 0 (0: off), got {self.max_norm}")
         if self.max_norm and self.model != "textcnn":
             raise ValueError(f"--max-norm constrains TextCNN; --model is {self.model!r}")
+        if self.wide and self.model != "textcnn":
+            raise ValueError(f"--wide is a TextCNN option; --model is {self.model!r}")
         if self.model not in MODELS:
             raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
 
@@ -175,6 +178,8 @@ def _run_split(config: Config, run_dir, quiet, resume, rng, fold) -> dict:
                             num_filters=config.num_filters, dropout=config.dropout)
         if config.max_norm:
             model_config["max_norm"] = config.max_norm
+        if config.wide:
+            model_config["wide"] = True
     else:
         name = "rnn-classifier"
         model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
