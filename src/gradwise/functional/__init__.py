@@ -11,6 +11,7 @@ from .conv import (
 )
 from .dropout import dropout, dropout2d
 from .embedding import embedding
+from .interpolate import interpolate
 from .loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
     nll_loss,
