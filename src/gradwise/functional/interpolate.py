@@ -55,8 +55,8 @@ def nearest_source_index(n_in, n_out, scale=None, exact=False, shortcut=True,
         exact: True for "nearest-exact" (half-pixel centres), False for "nearest".
         shortcut: legacy nearest only; True takes src = o when n_out = n_in and src = ⌊o/2⌋
             when n_out = 2·n_in whatever the scale factor (PyTorch's 2-D kernel), False always
-            computes ⌊o·s⌋ (PyTorch's 1-D forward, where e.g. n_in = 5, scale_factor = 1.1 gives
-            n_out = 5 but src = [0, 0, 1, 2, 3]).
+            computes ⌊o·s⌋ (PyTorch's 1-D forward, where e.g. n_in = 5, scale_factor = 1.1
+            gives n_out = 5 but src = [0, 0, 1, 2, 3]).
         dtype: precision of s and o·s without the shortcut (the input's: PyTorch's 1-D kernel
             computes in the input's precision, the 2-D kernel always in float32).
     Returns:
@@ -77,7 +77,7 @@ def nearest_source_index(n_in, n_out, scale=None, exact=False, shortcut=True,
 
 
 def _scale(n_in, n_out, scale, dtype):
-    """s = 1/scale_factor if given, else n_in/n_out, in ``dtype`` (PyTorch's compute_scales_value)."""
+    """s = 1/scale_factor if given, else n_in/n_out, in ``dtype`` (compute_scales_value)."""
     ft = np.dtype(dtype).type
     return ft(1.0 / scale) if scale is not None and scale > 0 else ft(n_in) / ft(n_out)
 
