@@ -39,7 +39,8 @@ def test_quatrain_mask_allows_what_the_form_allows():
     mask = poetry.quatrain_mask(vocab)
     allowed = lambda pos: {t for t, m in zip(vocab.itos, mask[pos]) if m == 0}  # noqa: E731
     assert allowed(0) == allowed(4) == allowed(6) == {"春", "風"}
-    assert allowed(5) == allowed(11) == allowed(23) == {"，", "。"}
+    assert allowed(5) == allowed(11) == allowed(17) == {"，", "。"}
+    assert allowed(23) == {"。"}  # the poem ends a sentence
     assert allowed(24) == {"\n"}
 
 
@@ -56,5 +57,5 @@ def test_sampling_from_an_untrained_quatrain_model_keeps_the_form(tmp_path, caps
     for poem in poems:
         lines = [poem[i:i + 5] for i in range(0, 24, 6)]
         assert len(poem) == 24 and all(len(line) == 5 for line in lines)
-        assert all(poem[i] in poetry.PUNCTUATION for i in (5, 11, 17, 23))
+        assert all(poem[i] in poetry.PUNCTUATION for i in (5, 11, 17)) and poem[23] in poetry.ENDING
         assert not any(c in poetry.PUNCTUATION + "\n" for line in lines for c in line)

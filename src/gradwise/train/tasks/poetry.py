@@ -77,6 +77,7 @@ def evaluate(ckpt, quiet=False) -> dict:
 
 
 PUNCTUATION = "，。！？；"
+ENDING = "。！？"                     # a poem ends a sentence
 POEM_CHARS = 24                      # 4 lines × (5 characters + 1 mark)
 
 
@@ -84,15 +85,18 @@ def quatrain_mask(vocab) -> np.ndarray:
     """Additive logit masks (25, V) enforcing the quatrain form, one row per position.
 
     Position p of a poem (0–23, then the newline at 24): p % 6 == 5 allows only the marks
-    ，。！？；; 24 only ``\\n``; every other position only Chinese characters (Unicode ``Lo``).
+    ，。！？；, and the last one (23) only the sentence ends 。！？; 24 only ``\\n``; every other
+    position only Chinese characters (Unicode ``Lo``).
     """
     tokens = vocab.itos
     is_mark = np.array([t in PUNCTUATION for t in tokens])
+    is_end = np.array([t in ENDING for t in tokens])
     is_han = np.array([len(t) == 1 and unicodedata.category(t) == "Lo" for t in tokens])
     is_newline = np.array([t == "\n" for t in tokens])
     mask = np.full((POEM_CHARS + 1, len(tokens)), -np.inf)
     for pos in range(POEM_CHARS + 1):
-        allowed = is_newline if pos == POEM_CHARS else is_mark if pos % 6 == 5 else is_han
+        allowed = (is_newline if pos == POEM_CHARS else is_end if pos == POEM_CHARS - 1
+                   else is_mark if pos % 6 == 5 else is_han)
         mask[pos, allowed] = 0.0
     return mask
 
