@@ -1,5 +1,6 @@
 """The char-CNN word encoder of the UPOS tagger (gradwise train pos): shapes, padding, <unk>
-spellings, gradients, word dropout, checkpoints through the CLI and the word-only fallback."""
+spellings, gradients, word dropout, checkpoints through the CLI, the word-only fallback and
+the out-of-vocabulary test accuracy."""
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ from gradwise.core import Tensor
 from gradwise.core.random import default_generator
 from gradwise.data import Vocab
 from gradwise.train.checkpoint import load_checkpoint
+from gradwise.train.tasks import pos
 from gradwise.train.tasks.pos import (
     MAX_WORD_CHARS, BiLSTMTagger, CharCNN, build_char_vocab, char_ids, collate,
 )
@@ -191,3 +193,14 @@ def test_cli_trains_with_chars_and_evaluates_the_checkpoint(capsys, tmp_path, sh
     code = main(["train", "pos", "--char-filters", "0"])
     _, err = capsys.readouterr()
     assert code == 2 and "--char-filters must be >= 1" in err
+
+
+def test_test_results_report_out_of_vocabulary_words(capsys, tmp_path, shared_data):
+    ckpt, results = _train(capsys, tmp_path / "oov", "--char-embed-size", "4",
+                           "--char-filters", "3")
+    vocab = Vocab.from_json(ckpt.extra["vocab"])
+    _, _, test = pos._splits(pos.Config(**ckpt.extra["task_config"]))
+    ids = np.concatenate([vocab.encode(words) for words, _ in test])
+    assert results["test_oov_fraction"] == pytest.approx(np.mean(ids == vocab.unk_index))
+    assert 0 < results["test_oov_fraction"] < 1                    # 40 training sentences
+    assert 0.0 <= results["test_oov_acc"] <= 1.0

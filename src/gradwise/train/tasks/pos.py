@@ -263,13 +263,20 @@ def _test(model, vocab, chars, test, run_dir, quiet):
     acc = Accuracy(ignore_index=IGNORE)
     loader = _loader(_encode(vocab, tag_index, test, chars), 100)
     results = evaluate_model(model, loader, _step, [acc])
-    # the confusion matrix over real tokens only
+    # the confusion matrix over real tokens only; accuracy on out-of-vocabulary words apart
+    oov_total = oov_correct = 0
     for batch in loader:
         out = _step(model, batch, False)
         keep = out.targets.data != IGNORE
+        correct = out.outputs.data.argmax(-1) == out.targets.data
         confusion.update(out.outputs.data.argmax(-1)[keep], out.targets.data[keep])
+        oov = keep & (batch[0].data == vocab.unk_index)
+        oov_total += int(oov.sum())
+        oov_correct += int(correct[oov].sum())
     results = {"test_loss": results["loss"], "test_acc": results["acc"],
-               "test_macro_f1": confusion.compute()}
+               "test_macro_f1": confusion.compute(),
+               "test_oov_fraction": oov_total / max(confusion.matrix.sum(), 1),
+               "test_oov_acc": oov_correct / oov_total if oov_total else float("nan")}
     if run_dir is not None:
         save_artifact(run_dir, "confusion", {"matrix": confusion.matrix,
                                              "labels": list(UPOS_TAGS)})
