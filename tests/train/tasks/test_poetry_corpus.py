@@ -59,3 +59,29 @@ def test_sampling_from_an_untrained_quatrain_model_keeps_the_form(tmp_path, caps
         assert len(poem) == 24 and all(len(line) == 5 for line in lines)
         assert all(poem[i] in poetry.PUNCTUATION for i in (5, 11, 17)) and poem[23] in poetry.ENDING
         assert not any(c in poetry.PUNCTUATION + "\n" for line in lines for c in line)
+
+
+def test_the_model_reads_a_poem_separator_before_the_prompt(tmp_path, monkeypatch, shared_data):
+    from gradwise.cli import main
+
+    run_dir = tmp_path / "poetry"
+    assert main(["train", "poetry", "--limit", "3000", "--hidden-size", "8", "--embed-size", "4",
+                 "--max-steps", "1", "--sample-length", "4", "--run-dir", str(run_dir),
+                 "--quiet"]) == 0
+    fed = []
+    plain_step = poetry.model_step
+
+    def recording_step(model):
+        step = plain_step(model)
+
+        def wrapped(x, state):
+            fed.append(x[0].tolist())
+            return step(x, state)
+        return wrapped
+
+    monkeypatch.setattr(poetry, "model_step", recording_step)
+    text = poetry.sample(run_dir, "春山", 22, temperature=1.0, seed=0)
+    vocab = poetry.build_from_checkpoint(poetry.load_checkpoint(run_dir))[1]
+    assert vocab.decode(fed[0]) == ["\n", "春", "山"]          # separator, then the prompt
+    assert len(text) == 24 and text[5] in poetry.PUNCTUATION   # positions count from 春
+    assert text[23] in poetry.ENDING

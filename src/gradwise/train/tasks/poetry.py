@@ -105,7 +105,8 @@ def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p
            seed=None) -> str:
     """Text generated after ``prompt``; for the five-character corpora, constrained to the form.
 
-    With the quatrains or pentasyllabic corpus the prompt is taken as the start of a poem and every draw is
+    With the quatrains or pentasyllabic corpus the prompt is the start of a poem: the model first
+    reads the newline that separates poems in the corpus, then the prompt. Every draw is
     restricted (by :func:`quatrain_mask`) to what the form allows at its position, so the output
     is a sequence of 4 × 5-character quatrains whatever the model prefers: e.g. ``--length 23``
     after a one-character prompt is exactly one poem. Other corpora sample freely.
@@ -116,9 +117,9 @@ def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p
     model, vocab = build_from_checkpoint(ckpt)
     mask = quatrain_mask(vocab)
     prompt = prompt or "春"
-    ids = [vocab.lookup(c) for c in prompt]
+    ids = [vocab.lookup(c) for c in "\n" + prompt]  # a poem starts after a newline
     plain = model_step(model)
-    fed = [0]
+    fed = [-1]                           # characters of the poem read so far (not the newline)
 
     def step(x, state):                  # mask the next token's logits by its position
         logits, state = plain(x, state)  # (1, T, V)
