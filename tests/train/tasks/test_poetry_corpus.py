@@ -1,4 +1,7 @@
-"""poetry corpora: the default 'quatrains' is the 五言绝句 bodies, one 24-character line each."""
+"""poetry corpora (the default "quatrains" is the 五言绝句 bodies, one 24-character line each)
+and the form-constrained sampler with its warm-up poem."""
+import numpy as np
+
 from gradwise.train.tasks import poetry
 
 
@@ -61,7 +64,7 @@ def test_sampling_from_an_untrained_quatrain_model_keeps_the_form(tmp_path, caps
         assert not any(c in poetry.PUNCTUATION + "\n" for line in lines for c in line)
 
 
-def test_the_model_reads_a_poem_separator_before_the_prompt(tmp_path, monkeypatch, shared_data):
+def test_the_model_writes_a_warm_up_poem_then_reads_a_separator_and_the_prompt(tmp_path, monkeypatch, shared_data):
     from gradwise.cli import main
 
     run_dir = tmp_path / "poetry"
@@ -82,6 +85,24 @@ def test_the_model_reads_a_poem_separator_before_the_prompt(tmp_path, monkeypatc
     monkeypatch.setattr(poetry, "model_step", recording_step)
     text = poetry.sample(run_dir, "春山", 22, temperature=1.0, seed=0)
     vocab = poetry.build_from_checkpoint(poetry.load_checkpoint(run_dir))[1]
-    assert vocab.decode(fed[0]) == ["\n", "春", "山"]          # separator, then the prompt
+    prompt_calls = [ids for ids in fed if len(ids) > 1]
+    assert vocab.decode(fed[0]) == ["\n"]                     # the warm-up poem starts a poem
+    assert len(fed) - 1 - 22 <= poetry.WARM_UP_CHARS          # warm-up, prompt, 22 draws
+    assert [vocab.decode(ids) for ids in prompt_calls] == [["\n", "春", "山"]]  # then the prompt
     assert len(text) == 24 and text[5] in poetry.PUNCTUATION   # positions count from 春
     assert text[23] in poetry.ENDING
+
+
+def test_warm_state_stops_at_the_models_newline():
+    newline, other = 0, 1
+    calls = []
+
+    def step(ids, state):                    # writes two characters, then a newline
+        calls.append(ids[0].tolist())
+        n = len(calls)
+        logits = np.full((1, ids.shape[1], 2), -50.0)
+        logits[0, -1, newline if n == 3 else other] = 50.0
+        return logits, n
+
+    state = poetry.warm_state(step, newline, 1.0, np.random.default_rng(0))
+    assert calls == [[newline], [other], [other]] and state == 3   # the newline is not read
