@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
-    blas_threads, machine_info, matmul_peak_gflops, print_table, set_blas_threads,
+    allocator, blas_threads, machine_info, matmul_peak_gflops, print_table, set_blas_threads,
 )
 
 import gradwise as gw  # noqa: E402
@@ -151,14 +151,18 @@ def main(argv=None):
                     help="threads for both libraries (default: NumPy's BLAS setting)")
     ap.add_argument("--paths", action="store_true",
                     help="time gradwise's im2col and Winograd kernels against each other")
+    ap.add_argument("--keep-freed-memory", action="store_true",
+                    help="gw.keep_freed_memory() for the process: no fresh mmap per big array")
     args = ap.parse_args(argv)
 
     if args.threads is not None and not set_blas_threads(args.threads):
         ap.error("cannot set NumPy's BLAS thread count (OpenBLAS not found)")
+    memory = allocator(args.keep_freed_memory)
     threads = blas_threads()
     torch.set_num_threads(threads)
     peak = matmul_peak_gflops(np.float32)
     print(f"# {machine_info()}; torch {torch.__version__} with {torch.get_num_threads()} threads")
+    print(f"# allocator: {memory}")
     print(f"# NumPy float32 matmul peak (1024³): {peak:.0f} GFLOP/s; "
           f"{args.rounds}×{args.repeat} runs per library and case")
     if args.paths:

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import blas_threads, machine_info, matmul_peak_gflops, print_table  # noqa: E402
+from common import allocator, blas_threads, machine_info, matmul_peak_gflops, print_table  # noqa: E402
 
 import gradwise as gw  # noqa: E402
 from gradwise import nn  # noqa: E402
@@ -103,12 +103,15 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None,
                     help="BLAS/torch threads for both libraries (read before NumPy loads)")
+    ap.add_argument("--keep-freed-memory", action="store_true",
+                    help="gw.keep_freed_memory() for the process: no fresh mmap per big array")
     args = ap.parse_args()
+    memory = allocator(args.keep_freed_memory)
     threads = blas_threads()
     torch.set_num_threads(threads)
     peak = matmul_peak_gflops(np.float32)
     print(f"{machine_info()}; torch {torch.__version__} threads {torch.get_num_threads()}; "
-          f"float32 matmul peak {peak:.0f} GFLOP/s")
+          f"float32 matmul peak {peak:.0f} GFLOP/s; {memory}")
     rows = []
     for kind, T, N, I, H, L in CASES:
         om, ob, tmed, tb = bench_case(kind, T, N, I, H, L, args.rounds, args.repeat)

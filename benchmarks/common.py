@@ -95,3 +95,14 @@ def _fmt(c) -> str:
     if isinstance(c, float):
         return f"{c:.3g}" if abs(c) < 10 else f"{c:.1f}"
     return str(c)
+
+
+def allocator(keep_freed: bool) -> str:
+    """Apply ``gradwise.keep_freed_memory()`` if asked (to the whole process, PyTorch too) and
+    describe the allocator setting in one line."""
+    if not keep_freed:
+        return "glibc malloc defaults (large blocks mmap'd afresh)"
+    from gradwise import keep_freed_memory
+
+    return ("freed memory kept for reuse (gw.keep_freed_memory), for both libraries"
+            if keep_freed_memory() else "keep_freed_memory unavailable (not glibc)")
