@@ -13,10 +13,9 @@ import unicodedata
 
 import numpy as np
 
-from ...core import no_grad
 from ...data.datasets import five_char_poems, load_tang_poems, load_tangshi300, poem_text
 from ..checkpoint import load_checkpoint
-from ..generate import generate, sample_next
+from ..generate import generate
 from . import charlm
 from ._lm import build_from_checkpoint, model_step
 from .common import report
@@ -113,14 +112,14 @@ def warm_state(step, newline: int, temperature: float, rng):
     corpus has ， after 99.9% of first lines; after a poem the model writes ， (0.999). The
     warm-up poem ends at the model's next newline (or after ``WARM_UP_CHARS``), which is not read.
     """
-    with no_grad():
-        logits, state = step(np.array([[newline]]), None)
-        for _ in range(WARM_UP_CHARS):
-            token = int(sample_next(logits[0, -1], temperature, rng=rng))
-            if token == newline:
-                break
-            logits, state = step(np.array([[token]]), state)
-    return state
+    last = [None]
+
+    def recording(x, state):             # generate's loop, keeping the state it reached
+        logits, last[0] = step(x, state)
+        return logits, last[0]
+
+    generate(recording, [newline], WARM_UP_CHARS, temperature, rng=rng, stop_id=newline)
+    return last[0]
 
 
 def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p=None,

@@ -268,11 +268,11 @@ def _test(model, vocab, chars, test, run_dir, quiet):
     for batch in loader:
         out = _step(model, batch, False)
         keep = out.targets.data != IGNORE
-        correct = out.outputs.data.argmax(-1) == out.targets.data
-        confusion.update(out.outputs.data.argmax(-1)[keep], out.targets.data[keep])
+        pred = out.outputs.data.argmax(-1)
+        confusion.update(pred[keep], out.targets.data[keep])
         oov = keep & (batch[0].data == vocab.unk_index)
         oov_total += int(oov.sum())
-        oov_correct += int(correct[oov].sum())
+        oov_correct += int((pred[oov] == out.targets.data[oov]).sum())
     results = {"test_loss": results["loss"], "test_acc": results["acc"],
                "test_macro_f1": confusion.compute(),
                "test_oov_fraction": oov_total / max(confusion.matrix.sum(), 1),
