@@ -34,7 +34,7 @@ def compare_with_torch(gw_fn, torch_fn, arrays, atol=1e-10, rtol=1e-7, seed=0):
     for g, t in zip(g_outs, t_outs):
         assert g.shape == tuple(t.shape), f"shape {g.shape} vs torch {tuple(t.shape)}"
         assert str(g.dtype) == str(t.dtype).replace("torch.", ""), f"dtype {g.dtype} vs {t.dtype}"
-        np.testing.assert_allclose(g.data, t.detach().numpy(), atol=atol, rtol=rtol)
+        np.testing.assert_allclose(g.array, t.detach().numpy(), atol=atol, rtol=rtol)
         if t.requires_grad:
             v = rng.standard_normal(g.shape).astype(g.dtype)
             g_loss.append((g, v))
@@ -48,6 +48,6 @@ def compare_with_torch(gw_fn, torch_fn, arrays, atol=1e-10, rtol=1e-7, seed=0):
         if ti.grad is None:
             continue
         assert gi.grad is not None, f"input {i}: no gradient from gradwise"
-        np.testing.assert_allclose(gi.grad.data, ti.grad.numpy(), atol=atol, rtol=rtol,
+        np.testing.assert_allclose(gi.grad.array, ti.grad.numpy(), atol=atol, rtol=rtol,
                                    err_msg=f"gradient of input {i}")
     return g_outs

@@ -33,7 +33,7 @@ def test_mlp_learns_mnist_digits(shared_data):
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
     model.eval()
     with gw.no_grad():
-        pred = model(gw.tensor(x_test)).argmax(1).data
+        pred = model(gw.tensor(x_test)).argmax(1).array
     accuracy = (pred == y_test[:2000]).mean()
     print(f"MLP test accuracy {accuracy:.4f}")
     assert accuracy >= 0.90, f"test accuracy {accuracy:.3f}"

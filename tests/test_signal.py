@@ -170,11 +170,11 @@ def test_tensor_gradients_match_torch(rng):
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     ty = torch.nn.functional.conv2d(tx[:, None], tw.flip(0, 1)[None, None], padding=(2, 1), stride=2)
     v = rng.standard_normal(y.shape)
-    np.testing.assert_allclose(y.data, ty[:, 0].detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(y.array, ty[:, 0].detach().numpy(), atol=1e-12)
     y.backward(v)
     (ty[:, 0] * torch.tensor(v)).sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-12)
-    np.testing.assert_allclose(gwt.grad.data, tw.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(gwt.grad.array, tw.grad.numpy(), atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)

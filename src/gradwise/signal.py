@@ -164,8 +164,8 @@ def _as_tuple(v, d, name):
 
 
 def _run(fname, x, w, mode, stride, d, flip):
-    xa = x.data if isinstance(x, Tensor) else np.asarray(x)
-    wa = w.data if isinstance(w, Tensor) else np.asarray(w)
+    xa = x.array if isinstance(x, Tensor) else np.asarray(x)
+    wa = w.array if isinstance(w, Tensor) else np.asarray(w)
     if wa.ndim != d:
         raise ValueError(f"{fname}: expected a {d}-d kernel, got shape {wa.shape}")
     if xa.ndim < d:

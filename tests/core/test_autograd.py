@@ -140,7 +140,7 @@ def test_training_loop_memory_does_not_grow():
     def step():
         loss = ((x @ w).tanh() ** 2).mean()
         loss.backward()
-        w.data -= 0.01 * w.grad.data
+        w.array -= 0.01 * w.grad.array
         w.grad = None
 
     for _ in range(50):

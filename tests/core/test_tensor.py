@@ -25,19 +25,19 @@ def test_set_default_dtype_switches_new_floating_tensors():
 
 
 def test_factories_have_expected_shapes_and_values():
-    assert gw.zeros(2, 3).shape == (2, 3) and gw.ones((4,)).data.sum() == 4
+    assert gw.zeros(2, 3).shape == (2, 3) and gw.ones((4,)).array.sum() == 4
     assert gw.full((2, 2), 7.0).tolist() == [[7.0, 7.0], [7.0, 7.0]]
     assert gw.arange(5).tolist() == [0, 1, 2, 3, 4] and gw.arange(5).dtype == gw.int64
     assert gw.arange(0, 1, 0.25).dtype == gw.float32
-    np.testing.assert_array_equal(gw.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(gw.eye(3).array, np.eye(3))
     assert gw.empty(3, 2).shape == (3, 2)
 
 
 def test_manual_seed_makes_rand_randn_randint_reproducible():
     gw.manual_seed(123)
-    a = (gw.rand(3).data, gw.randn(2, 2).data, gw.randint(0, 10, (5,)).data)
+    a = (gw.rand(3).array, gw.randn(2, 2).array, gw.randint(0, 10, (5,)).array)
     gw.manual_seed(123)
-    b = (gw.rand(3).data, gw.randn(2, 2).data, gw.randint(0, 10, (5,)).data)
+    b = (gw.rand(3).array, gw.randn(2, 2).array, gw.randint(0, 10, (5,)).array)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert ((a[0] >= 0) & (a[0] < 1)).all() and ((a[2] >= 0) & (a[2] < 10)).all()
@@ -46,16 +46,16 @@ def test_manual_seed_makes_rand_randn_randint_reproducible():
 def test_rng_state_round_trip():
     gw.manual_seed(0)
     state = gw.get_rng_state()
-    x = gw.randn(4).data
+    x = gw.randn(4).array
     gw.set_rng_state(state)
-    np.testing.assert_array_equal(gw.randn(4).data, x)
+    np.testing.assert_array_equal(gw.randn(4).array, x)
 
 
 def test_from_numpy_shares_memory_and_tensor_copies():
     a = np.zeros(3, np.float32)
     t, c = gw.from_numpy(a), gw.tensor(a)
     a[0] = 5
-    assert t.data[0] == 5 and c.data[0] == 0
+    assert t.array[0] == 5 and c.array[0] == 0
 
 
 def test_accessors_item_tolist_size_T_numpy():

@@ -12,11 +12,11 @@ def test_tensor_dataset_items_and_batch_gather_agree(rng):
     ds = TensorDataset(gw.tensor(x), y)
     assert len(ds) == 7
     xi, yi = ds[4]
-    np.testing.assert_array_equal(xi.data, x[4])
+    np.testing.assert_array_equal(xi.array, x[4])
     assert yi.item() == 4
     bx, by = ds.get_batch([5, 0, 2])
-    np.testing.assert_array_equal(bx.data, x[[5, 0, 2]])
-    np.testing.assert_array_equal(by.data, [5, 0, 2])
+    np.testing.assert_array_equal(bx.array, x[[5, 0, 2]])
+    np.testing.assert_array_equal(by.array, [5, 0, 2])
 
 
 def test_tensor_dataset_rejects_mismatched_first_dimension():

@@ -235,7 +235,7 @@ def test_conv2d_float32_stays_float32_and_matches_float64_reference():
     y32 = conv2d(gw.tensor(x.astype(np.float32)), gw.tensor(w.astype(np.float32)), padding=1)
     y64 = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
     assert y32.dtype == np.float32
-    np.testing.assert_allclose(y32.data, y64, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y32.array, y64, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("conv, torch_conv, shape, w_shape", [

@@ -85,17 +85,17 @@ def test_gru_module_and_cell_reset_before_match_the_seed_formula():
     rng = np.random.default_rng(3)
     x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((2, N, H))
     y, h_n = m(gw.tensor(x), gw.tensor(h0))
-    fwd = [m.weight_ih_l0.data, m.weight_hh_l0.data, m.bias_ih_l0.data, m.bias_hh_l0.data]
-    bwd = [m.weight_ih_l0_reverse.data, m.weight_hh_l0_reverse.data, m.bias_ih_l0_reverse.data,
-           m.bias_hh_l0_reverse.data]
+    fwd = [m.weight_ih_l0.array, m.weight_hh_l0.array, m.bias_ih_l0.array, m.bias_hh_l0.array]
+    bwd = [m.weight_ih_l0_reverse.array, m.weight_hh_l0_reverse.array, m.bias_ih_l0_reverse.array,
+           m.bias_hh_l0_reverse.array]
     ry_f, rh_f = seed_gru(x, h0[0], *fwd)
     ry_b, rh_b = seed_gru(x[::-1], h0[1], *bwd)
-    np.testing.assert_allclose(y.data[..., :H], ry_f, atol=1e-14)
-    np.testing.assert_allclose(y.data[..., H:], ry_b[::-1], atol=1e-14)
-    np.testing.assert_allclose(h_n.data, np.stack([rh_f, rh_b]), atol=1e-14)
-    cell_w = [cell.weight_ih.data, cell.weight_hh.data, cell.bias_ih.data, cell.bias_hh.data]
+    np.testing.assert_allclose(y.array[..., :H], ry_f, atol=1e-14)
+    np.testing.assert_allclose(y.array[..., H:], ry_b[::-1], atol=1e-14)
+    np.testing.assert_allclose(h_n.array, np.stack([rh_f, rh_b]), atol=1e-14)
+    cell_w = [cell.weight_ih.array, cell.weight_hh.array, cell.bias_ih.array, cell.bias_hh.array]
     h1 = cell(gw.tensor(x[0]), gw.tensor(h0[0]))
-    np.testing.assert_allclose(h1.data, seed_gru(x[:1], h0[0], *cell_w)[1], atol=1e-14)
+    np.testing.assert_allclose(h1.array, seed_gru(x[:1], h0[0], *cell_w)[1], atol=1e-14)
 
 
 def test_gru_variable_lengths_reverse_starts_at_each_end():

@@ -105,7 +105,7 @@ def test_nearest1d_fractional_factor_gives_torch_output_and_true_gradient(n_in, 
     xt = torch.tensor(x, requires_grad=True)
     yt = TF.interpolate(xt, scale_factor=scale_factor)
     y = interpolate(gw.tensor(x, requires_grad=True), scale_factor=scale_factor)
-    np.testing.assert_array_equal(y.data, yt.detach().numpy())
+    np.testing.assert_array_equal(y.array, yt.detach().numpy())
     src = TF.interpolate(torch.arange(n_in, dtype=torch.float64)[None, None],
                          scale_factor=scale_factor)[0, 0].long()
     v = rng.standard_normal(y.shape)
@@ -113,7 +113,7 @@ def test_nearest1d_fractional_factor_gives_torch_output_and_true_gradient(n_in, 
     (xg[:, :, src] * torch.tensor(v)).sum().backward()  # the forward as an explicit gather
     xw = gw.tensor(x, requires_grad=True)
     interpolate(xw, scale_factor=scale_factor).backward(v)
-    np.testing.assert_allclose(xw.grad.data, xg.grad.numpy(), atol=1e-12, rtol=1e-12)
+    np.testing.assert_allclose(xw.grad.array, xg.grad.numpy(), atol=1e-12, rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape,kw", [
@@ -168,7 +168,7 @@ def test_interpolate_keeps_inf_and_nan_local_like_torch():
                                                            align_corners=True),
                dict(mode="nearest", scale_factor=1.5)):
         with np.errstate(invalid="ignore"):  # inf · 0 = NaN next to the inf, as in torch
-            y = interpolate(gw.tensor(x), **kw).data
+            y = interpolate(gw.tensor(x), **kw).array
         np.testing.assert_allclose(y, TF.interpolate(torch.tensor(x), **kw).numpy(),
                                    rtol=1e-12, atol=1e-12)  # NaN and inf in the same places
         assert np.isfinite(y).mean() > 0.5
@@ -177,9 +177,9 @@ def test_interpolate_keeps_inf_and_nan_local_like_torch():
 def test_interpolate_nearest_integer_scale_is_repeat_and_backward_is_block_sum():
     x = gw.tensor(np.arange(6.0).reshape(1, 1, 2, 3), requires_grad=True)
     y = interpolate(x, scale_factor=(2, 3))
-    np.testing.assert_array_equal(y.data[0, 0], np.repeat(np.repeat(x.data[0, 0], 2, 0), 3, 1))
+    np.testing.assert_array_equal(y.array[0, 0], np.repeat(np.repeat(x.array[0, 0], 2, 0), 3, 1))
     y.backward(np.ones(y.shape))
-    np.testing.assert_array_equal(x.grad.data, np.full((1, 1, 2, 3), 6.0))
+    np.testing.assert_array_equal(x.grad.array, np.full((1, 1, 2, 3), 6.0))
 
 
 def test_interpolate_float32_stays_float32_and_no_grad_input_works():
@@ -203,7 +203,7 @@ def test_upsample_equals_functional_and_torch_module(kw):
     m, tm = nn.Upsample(**kw), tnn.Upsample(**kw)
     assert repr(m) == repr(tm)
     fkw = dict(kw, scale_factor=m.scale_factor) if "scale_factor" in kw else kw
-    np.testing.assert_array_equal(m(gw.tensor(x)).data, interpolate(gw.tensor(x), **fkw).data)
+    np.testing.assert_array_equal(m(gw.tensor(x)).array, interpolate(gw.tensor(x), **fkw).array)
     compare_with_torch(m, tm, [x], atol=1e-12, rtol=1e-12)
 
 
@@ -227,9 +227,9 @@ def test_upsampling2d_modules_match_torch_and_functional(cls, kw):
     assert (m.mode, m.align_corners) == (tm.mode, tm.align_corners)
     mode = "nearest" if "Nearest" in cls else "bilinear"
     ac = None if mode == "nearest" else True
-    np.testing.assert_array_equal(m(gw.tensor(x)).data,
+    np.testing.assert_array_equal(m(gw.tensor(x)).array,
                                   interpolate(gw.tensor(x), mode=mode, align_corners=ac,
-                                              **kw).data)
+                                              **kw).array)
     compare_with_torch(m, tm, [x], atol=1e-12, rtol=1e-12)
 
 

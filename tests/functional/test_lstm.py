@@ -105,7 +105,7 @@ def test_lstm_no_grad_path_gives_the_same_outputs_and_refuses_backward():
     with gw.no_grad():
         y, _, _ = lstm_sequence(gw.tensor(x), None, None, *[gw.tensor(a, requires_grad=True)
                                                              for a in w])
-    np.testing.assert_array_equal(y.data, out_a[0])
+    np.testing.assert_array_equal(y.array, out_a[0])
 
 
 def test_lstm_cell_is_one_step_of_the_sequence_kernel():
@@ -115,8 +115,8 @@ def test_lstm_cell_is_one_step_of_the_sequence_kernel():
     w = params(rng)[:4]
     h1, c1 = lstm_cell(gw.tensor(x), gw.tensor(h), gw.tensor(c), *map(gw.tensor, w))
     ry, rh, rc = seed_lstm(x[None], h, c, w[0], w[1], w[2] + w[3])
-    np.testing.assert_allclose(h1.data, rh, atol=1e-14)
-    np.testing.assert_allclose(c1.data, rc, atol=1e-14)
+    np.testing.assert_allclose(h1.array, rh, atol=1e-14)
+    np.testing.assert_allclose(c1.array, rc, atol=1e-14)
 
 
 def test_lstm_kernel_rejects_bad_batch_sizes_and_mixed_dtypes():

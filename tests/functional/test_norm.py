@@ -80,21 +80,21 @@ def test_local_response_norm_matches_torch(size, shape):
 def test_dropout2d_zeroes_whole_channels_and_scales_survivors():
     x = gw.tensor(np.ones((64, 8, 3, 3)), requires_grad=True)
     y = dropout2d(x, p=0.25, training=True, rng=np.random.default_rng(0))
-    per_channel = y.data.reshape(64 * 8, 9)
+    per_channel = y.array.reshape(64 * 8, 9)
     assert np.all((per_channel == 0).all(1) | (per_channel == 1 / 0.75).all(1))
     assert abs((per_channel[:, 0] == 0).mean() - 0.25) < 0.06
     y.backward(np.ones(y.shape))
-    np.testing.assert_array_equal(x.grad.data, y.data)  # dL/dx = mask / (1 − p)
+    np.testing.assert_array_equal(x.grad.array, y.array)  # dL/dx = mask / (1 − p)
     x3 = np.ones((4, 5, 6))
-    y3 = dropout2d(gw.tensor(x3), p=0.5, rng=np.random.default_rng(1)).data
+    y3 = dropout2d(gw.tensor(x3), p=0.5, rng=np.random.default_rng(1)).array
     assert np.all((y3 == 0).all(2) | (y3 == 2).all(2))
 
 
 def test_dropout2d_is_identity_in_eval_and_reproducible_with_a_seeded_rng():
     x = np.random.default_rng(5).standard_normal((2, 3, 4, 4))
-    np.testing.assert_array_equal(dropout2d(gw.tensor(x), 0.5, training=False).data, x)
-    a = dropout2d(gw.tensor(x), 0.5, rng=np.random.default_rng(7)).data
-    b = dropout2d(gw.tensor(x), 0.5, rng=np.random.default_rng(7)).data
+    np.testing.assert_array_equal(dropout2d(gw.tensor(x), 0.5, training=False).array, x)
+    a = dropout2d(gw.tensor(x), 0.5, rng=np.random.default_rng(7)).array
+    b = dropout2d(gw.tensor(x), 0.5, rng=np.random.default_rng(7)).array
     np.testing.assert_array_equal(a, b)
 
 

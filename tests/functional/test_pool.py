@@ -147,12 +147,12 @@ def test_tiled_max_pool_matches_torch_on_ties_and_nan():
         tx = torch.tensor(x, requires_grad=True)
         (gy, gi) = max_pool2d(gx, k, return_indices=True)
         ty, ti = TF.max_pool2d(tx, k, return_indices=True)
-        np.testing.assert_array_equal(gi.data, ti.numpy())
+        np.testing.assert_array_equal(gi.array, ti.numpy())
         dy = rng.standard_normal(gy.shape)
         gy.backward(dy)
         ty.backward(torch.tensor(dy))
-        np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())
+        np.testing.assert_array_equal(gx.grad.array, tx.grad.numpy())
     x = rng.standard_normal((1, 1, 4, 4))
     x[0, 0, 1, 0] = np.nan
-    y = max_pool2d(gw.tensor(x), 2).data
+    y = max_pool2d(gw.tensor(x), 2).array
     assert np.isnan(y[0, 0, 0, 0]) and not np.isnan(y[0, 0, 1, 1])

@@ -33,7 +33,7 @@ def test_max_with_dim_returns_values_and_indices_like_torch(rng):
     x = rng.standard_normal((4, 6))
     gv, gi = F.max(gw.tensor(x), dim=1)
     tv, ti = torch.max(torch.tensor(x), dim=1)
-    np.testing.assert_array_equal(gi.data, ti.numpy())
+    np.testing.assert_array_equal(gi.array, ti.numpy())
     compare_with_torch(lambda t: F.max(t, 1)[0], lambda t: torch.max(t, 1)[0], [x])
     compare_with_torch(lambda t: F.min(t, 0, keepdim=True)[0],
                        lambda t: torch.min(t, 0, keepdim=True)[0], [x])
@@ -60,7 +60,7 @@ def test_softmax_matches_torch(fn, dim, rng):
 
 def test_log_softmax_is_stable_for_huge_logits():
     x = gw.tensor([[1000.0, 0.0, -1000.0]], dtype=gw.float64)
-    y = F.log_softmax(x, -1).data
+    y = F.log_softmax(x, -1).array
     assert np.isfinite(y).all() and abs(y[0, 0]) < 1e-12
 
 
@@ -68,7 +68,7 @@ def test_log_softmax_is_stable_for_huge_logits():
 @given(n=st.integers(1, 5), c=st.integers(1, 9), scale=st.floats(0.1, 50))
 def test_softmax_rows_sum_to_one(n, c, scale):
     x = np.random.default_rng(n * 31 + c).standard_normal((n, c)) * scale
-    y = F.softmax(gw.tensor(x), dim=1).data
+    y = F.softmax(gw.tensor(x), dim=1).array
     np.testing.assert_allclose(y.sum(1), 1.0, rtol=1e-12)
     assert (y >= 0).all()
 

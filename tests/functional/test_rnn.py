@@ -65,7 +65,7 @@ def test_rnn_cell_gradcheck_and_unknown_nonlinearity():
     w = [leaf(a) for a in params(rng)]
     assert gradcheck(lambda *a: rnn_cell(*a), [x, h, *w], atol=1e-7, rtol=1e-5)
     with pytest.raises(ValueError, match="unknown nonlinearity 'sigmoid'"):
-        rnn_forward(x.data[None], None, *[a.data for a in w], nonlinearity="sigmoid")
+        rnn_forward(x.array[None], None, *[a.array for a in w], nonlinearity="sigmoid")
 
 
 def test_pack_and_pad_ops_are_adjoint_and_gradcheck():
@@ -77,7 +77,7 @@ def test_pack_and_pad_ops_are_adjoint_and_gradcheck():
     assert gradcheck(lambda d: pad_packed(d, bs), [data])
     assert gradcheck(lambda p: pack_padded(p, bs), [padded])
     # ⟨pad(d), p⟩ = ⟨d, pack(p)⟩ and pack(pad(d)) = d
-    lhs = (pad_packed(data, bs).data * padded.data).sum()
-    rhs = (data.data * pack_padded(padded, bs).data).sum()
+    lhs = (pad_packed(data, bs).array * padded.array).sum()
+    rhs = (data.array * pack_padded(padded, bs).array).sum()
     assert np.isclose(lhs, rhs)
-    np.testing.assert_array_equal(pack_padded(pad_packed(data, bs), bs).data, data.data)
+    np.testing.assert_array_equal(pack_padded(pad_packed(data, bs), bs).array, data.array)

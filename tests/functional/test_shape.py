@@ -70,7 +70,7 @@ def test_masked_fill_and_one_hot_match_torch(rng):
     compare_with_torch(lambda t: t.masked_fill(gw.tensor(m), -1e9),
                        lambda t: t.masked_fill(torch.tensor(m), -1e9), [x])
     idx = np.array([[0, 2], [1, 3]])
-    np.testing.assert_array_equal(F.one_hot(gw.tensor(idx), 4).data,
+    np.testing.assert_array_equal(F.one_hot(gw.tensor(idx), 4).array,
                                   TF.one_hot(torch.tensor(idx), 4).numpy())
 
 

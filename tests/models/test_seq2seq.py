@@ -56,9 +56,9 @@ def test_forward_shapes_masks_and_attention_weights(trained):
     model, src, lengths, tgt, _ = trained
     logits, attn = model(src, lengths, tgt)
     assert logits.shape == (24, tgt.shape[1] - 1, 10) and attn.shape == (24, tgt.shape[1] - 1, 5)
-    np.testing.assert_allclose(attn.data.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(attn.array.sum(-1), 1.0, rtol=1e-5)
     pad = np.arange(5)[None, None, :] >= lengths[:, None, None]
-    assert np.all(attn.data[np.broadcast_to(pad, attn.shape)] == 0)
+    assert np.all(attn.array[np.broadcast_to(pad, attn.shape)] == 0)
 
 
 def test_beam_size_one_equals_greedy(trained):
@@ -88,9 +88,9 @@ def test_beam_hypotheses_sorted_by_normalised_score_with_consistent_scores(train
                 # the score is the model's log-probability of the tokens (teacher-forced)
                 tgt = np.array([[BOS] + h.tokens])
                 logits, attn = m(src[n:n + 1], lengths[n:n + 1], tgt)
-                logp = gw.log_softmax(logits, -1).data[0]
+                logp = gw.log_softmax(logits, -1).array[0]
                 assert abs(logp[np.arange(len(h.tokens)), h.tokens].sum() - h.score) < 1e-4
-                np.testing.assert_allclose(h.attention, attn.data[0], atol=1e-5)
+                np.testing.assert_allclose(h.attention, attn.array[0], atol=1e-5)
 
 
 def test_beam_search_is_no_worse_than_greedy(trained):
@@ -109,7 +109,7 @@ def test_teacher_forcing_ratio_zero_feeds_own_predictions(trained):
     dummy = np.full((3, 6), 7)
     dummy[:, 0] = BOS
     logits, _ = m(src[:3], lengths[:3], dummy, teacher_forcing_ratio=0.0)
-    pred = logits.data.argmax(-1)
+    pred = logits.array.argmax(-1)
     for i in range(3):
         stop = list(toks[i]).index(EOS) + 1 if EOS in toks[i] else 5
         np.testing.assert_array_equal(pred[i, :stop], toks[i, :stop])

@@ -17,7 +17,7 @@ from gradwise.models import resnet as gw_resnet
 
 
 def n_params(model):
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.array.size for p in model.parameters())
 
 
 def forward_backward(model, shape, rng, dtype=np.float32):
@@ -29,8 +29,8 @@ def forward_backward(model, shape, rng, dtype=np.float32):
     loss.backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, f"parameters without gradient: {missing[:5]}"
-    assert x.grad is not None and x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
-    assert all(np.isfinite(o.data).all() for o in outs)
+    assert x.grad is not None and x.grad.shape == x.shape and np.isfinite(x.grad.array).all()
+    assert all(np.isfinite(o.array).all() for o in outs)
     return outs
 
 
@@ -191,14 +191,14 @@ def test_resnet18_loads_a_torchvision_state_dict_strictly_and_matches_its_output
     model.eval()
     x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
     with gw.no_grad():
-        ours_out = model(gw.tensor(x)).data
+        ours_out = model(gw.tensor(x)).array
     with torch.no_grad():
         ref = twin(torch.tensor(x)).numpy()
     np.testing.assert_allclose(ours_out, ref, rtol=1e-4, atol=1e-4)  # float32, 20 layers
     # The builder's weights= argument takes the same state_dict.
     again = models.resnet18(weights=sd).eval()
     with gw.no_grad():
-        np.testing.assert_array_equal(again(gw.tensor(x)).data, ours_out)
+        np.testing.assert_array_equal(again(gw.tensor(x)).array, ours_out)
 
 
 def test_resnet50_matches_the_torchvision_twin_and_count(rng):
@@ -210,7 +210,7 @@ def test_resnet50_matches_the_torchvision_twin_and_count(rng):
     model.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()}, strict=True)
     x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
     with gw.no_grad():
-        out = model.eval()(gw.tensor(x)).data
+        out = model.eval()(gw.tensor(x)).array
     with torch.no_grad():
         np.testing.assert_allclose(out, twin(torch.tensor(x)).numpy(), rtol=1e-4, atol=1e-4)
     # and it trains: forward/backward in training mode
@@ -230,7 +230,7 @@ def test_deep_resnets_count_and_forward_backward(name, rng):
 
 def test_resnet_state_dict_rejects_wrong_keys():
     model = models.resnet18(num_classes=10)
-    sd = {k: v.data for k, v in model.state_dict().items()}
+    sd = {k: v.array for k, v in model.state_dict().items()}
     sd["fc.weight"] = np.zeros((1000, 512), np.float32)
     with pytest.raises(ValueError, match="size mismatch for fc.weight"):
         model.load_state_dict(sd)
@@ -240,7 +240,7 @@ def test_resnet_state_dict_rejects_wrong_keys():
 
 def test_zero_init_residual_makes_blocks_start_as_identity():
     model = models.resnet18(zero_init_residual=True)
-    assert all(np.all(b.bn2.weight.data == 0) for layer in (model.layer1, model.layer2)
+    assert all(np.all(b.bn2.weight.array == 0) for layer in (model.layer1, model.layer2)
                for b in layer)
 
 
@@ -269,7 +269,7 @@ def test_cifar_resnet20_forward_backward_both_shortcut_options(rng):
 def test_option_a_shortcut_subsamples_and_zero_pads_channels(rng):
     sc = gw_resnet.ShortcutA(16, 32, 2)
     x = rng.standard_normal((2, 16, 8, 8)).astype(np.float32)
-    y = sc(gw.tensor(x)).data
+    y = sc(gw.tensor(x)).array
     assert y.shape == (2, 32, 4, 4)
     np.testing.assert_array_equal(y[:, 8:24], x[:, :, ::2, ::2])
     assert np.all(y[:, :8] == 0) and np.all(y[:, 24:] == 0)
@@ -359,9 +359,9 @@ def test_lenet5_paper_options_connection_table_and_trainable_subsampling(rng):
     assert out.shape == (2, 10)
     # C3 map 0 sees only S2 maps 0, 1, 2: changing map 5 leaves it unchanged.
     x = rng.standard_normal((1, 6, 14, 14)).astype(np.float32)
-    y0 = model.c3(gw.tensor(x)).data
+    y0 = model.c3(gw.tensor(x)).array
     x[:, 5] += 1.0
-    y1 = model.c3(gw.tensor(x)).data
+    y1 = model.c3(gw.tensor(x)).array
     np.testing.assert_array_equal(y0[:, 0], y1[:, 0])
     assert not np.allclose(y0[:, 15], y1[:, 15])
 
@@ -387,10 +387,10 @@ def test_alphago_policy_network_is_the_seed_description(rng):
     assert h.shape == (2, 192, 19, 19)
     p = model.move_probabilities(x)
     assert p.shape == (2, 361)
-    np.testing.assert_allclose(p.data.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(p.array.sum(axis=1), 1.0, rtol=1e-5)
     # each board position has its own bias: a large bias on one point moves the argmax there
-    model.position_bias.bias.data[3, 16] = 50.0
-    assert np.all(np.argmax(model(x).data, axis=1) == 3 * 19 + 16)
+    model.position_bias.bias.array[3, 16] = 50.0
+    assert np.all(np.argmax(model(x).array, axis=1) == 3 * 19 + 16)
     small = models.alphago_policy(filters=8)
     (out,) = forward_backward(small, (2, 48, 19, 19), rng)
     assert out.shape == (2, 361)
@@ -401,15 +401,15 @@ def test_alphago_policy_network_is_the_seed_description(rng):
 # -- Highway and TextCNN ------------------------------------------------------------------------
 def test_highway_layer_is_gated_mix_of_transform_and_carry(rng):
     layer = models.HighwayLayer(6, gate_bias=-3.0)
-    assert np.all(layer.gate.bias.data == -3.0)
+    assert np.all(layer.gate.bias.array == -3.0)
     x = gw.tensor(rng.standard_normal((4, 6)))
     layer.to(np.float64)
-    h = np.maximum(layer.transform(x).data, 0)
-    t = 1 / (1 + np.exp(-layer.gate(x).data))
-    np.testing.assert_allclose(layer(x).data, t * h + (1 - t) * x.data, rtol=1e-12)
+    h = np.maximum(layer.transform(x).array, 0)
+    t = 1 / (1 + np.exp(-layer.gate(x).array))
+    np.testing.assert_allclose(layer(x).array, t * h + (1 - t) * x.array, rtol=1e-12)
     # negative gate bias: with zero gate weights the layer carries ~95% of its input
-    layer.gate.weight.data[...] = 0
-    np.testing.assert_allclose(layer(x).data, 0.0474258731775668 * h + 0.9525741268224334 * x.data)
+    layer.gate.weight.array[...] = 0
+    np.testing.assert_allclose(layer(x).array, 0.0474258731775668 * h + 0.9525741268224334 * x.array)
     model = models.highway(num_layers=20, hidden_size=16)
     (out,) = forward_backward(model, (2, 784), rng)
     assert out.shape == (2, 10)
@@ -431,7 +431,7 @@ def test_textcnn_kim_2014_modes(mode, rng):
     assert (emb_grad is None) == (mode == "static")
     if mode == "multichannel":
         assert model.convs[0].in_channels == 2 and model.embedding_static.weight.grad is None
-        np.testing.assert_array_equal(model.embedding_static.weight.data, vectors)
+        np.testing.assert_array_equal(model.embedding_static.weight.array, vectors)
     assert all(c.weight.grad is not None for c in model.convs)
     with pytest.raises(ValueError, match="L >= 5"):
         model(gw.tensor(rng.integers(1, 50, (2, 4))))
@@ -443,7 +443,7 @@ def test_textcnn_max_over_time_pooling_ignores_length(rng):
 
     def pooled(tokens):  # (N, 3·maps) max-over-time features
         x = model.embedding(gw.tensor(tokens)).unsqueeze(1)
-        return gw.cat([F.amax(F.relu(c(x)).squeeze(3), dim=2) for c in model.convs], 1).data
+        return gw.cat([F.amax(F.relu(c(x)).squeeze(3), dim=2) for c in model.convs], 1).array
 
     tokens = rng.integers(1, 20, (1, 7))
     longer = np.concatenate([tokens, rng.integers(1, 20, (1, 6))], axis=1)
@@ -464,7 +464,7 @@ def test_wide_textcnn_equals_narrow_on_sentences_padded_with_h_minus_1_zero_word
                             dropout=0.0).eval()
     tokens = rng.integers(1, 20, (2, 4))
     padded = np.pad(tokens, ((0, 0), (2, 2)))  # id 0 is <pad>, a zero vector
-    np.testing.assert_allclose(wide(gw.tensor(tokens)).data, narrow(gw.tensor(padded)).data,
+    np.testing.assert_allclose(wide(gw.tensor(tokens)).array, narrow(gw.tensor(padded)).array,
                                rtol=1e-6, atol=1e-6)
     assert wide(gw.tensor(tokens[:, :1])).shape == (2, 2)  # a one-word sentence is fine when wide
     with pytest.raises(ValueError, match="TextCNN: expected token ids"):
@@ -474,11 +474,11 @@ def test_wide_textcnn_equals_narrow_on_sentences_padded_with_h_minus_1_zero_word
 def test_max_norm_constraint_rescales_only_long_rows():
     w = gw.nn.Parameter(np.array([[3.0, 4.0], [0.3, 0.4]], dtype=np.float32))  # norms 5, 0.5
     models.max_norm_(w, 3.0)
-    np.testing.assert_allclose(w.data, [[1.8, 2.4], [0.3, 0.4]], rtol=1e-6)
+    np.testing.assert_allclose(w.array, [[1.8, 2.4], [0.3, 0.4]], rtol=1e-6)
     model = models.textcnn(vocab_size=10, embedding_dim=4)
-    model.fc.weight.data[...] = 10.0
+    model.fc.weight.array[...] = 10.0
     model.max_norm_()
-    np.testing.assert_allclose(np.linalg.norm(model.fc.weight.data, axis=1), 3.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(model.fc.weight.array, axis=1), 3.0, rtol=1e-5)
 
 
 # -- registry ----------------------------------------------------------------------------------

@@ -61,11 +61,11 @@ def test_softmax_implicit_dim_follows_torch_legacy_rule(rng, ndim, dim):
     x = rng.standard_normal((2, 3, 4, 5)[:ndim])
     with pytest.warns(UserWarning, match="Implicit dimension"):
         y = nn.Softmax()(gw.tensor(x))
-    np.testing.assert_allclose(y.data.sum(axis=dim), 1.0)
+    np.testing.assert_allclose(y.array.sum(axis=dim), 1.0)
     with pytest.warns(UserWarning):
         expect = torch.nn.LogSoftmax()(torch.tensor(x)).numpy()
     with pytest.warns(UserWarning):
-        np.testing.assert_allclose(nn.LogSoftmax()(gw.tensor(x)).data, expect)
+        np.testing.assert_allclose(nn.LogSoftmax()(gw.tensor(x)).array, expect)
 
 
 def test_gelu_rejects_unknown_approximation():

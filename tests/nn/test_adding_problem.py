@@ -36,16 +36,16 @@ def test_lstm_learns_the_adding_problem_at_T100():
     lstm, head = nn.LSTM(2, H), nn.Linear(H, 1)
     with gw.no_grad():  # chrono init: gates i, f, g, o
         b_f = np.log(rng.uniform(1, T - 1, H)).astype(np.float32)
-        lstm.bias_ih_l0.data[:2 * H] = 0
-        lstm.bias_hh_l0.data[H:2 * H] = b_f
-        lstm.bias_hh_l0.data[:H] = -b_f
+        lstm.bias_ih_l0.array[:2 * H] = 0
+        lstm.bias_hh_l0.array[H:2 * H] = b_f
+        lstm.bias_hh_l0.array[:H] = -b_f
     opt = Adam(list(lstm.parameters()) + list(head.parameters()), lr=0.02)
     x_test, y_test = adding_batch(np.random.default_rng(1), 256, T)
 
     def test_mse():
         with gw.no_grad():
             _, (h_n, _) = lstm(gw.tensor(x_test))
-            pred = head(h_n[0]).reshape(-1).data
+            pred = head(h_n[0]).reshape(-1).array
         return float(((pred - y_test) ** 2).mean())
 
     assert test_mse() > BASELINE_MSE  # untrained: worse than predicting the mean

@@ -78,23 +78,23 @@ def test_masked_positions_get_zero_weight_and_no_gradient(rng):
     mask = np.arange(7)[None, :] < lengths[:, None]  # (N, S)
     c, w = att(q, keys, mask=mask)
     assert c.shape == (2, 6) and w.shape == (2, 7)
-    assert np.all(w.data[1, 3:] == 0.0)
-    np.testing.assert_allclose(w.data.sum(-1), 1.0)
+    assert np.all(w.array[1, 3:] == 0.0)
+    np.testing.assert_allclose(w.array.sum(-1), 1.0)
     (c.sum() + (w * gw.tensor(rng.standard_normal((2, 7)))).sum()).backward()
-    assert np.all(keys.grad.data[1, 3:] == 0.0)  # padded keys influence nothing
-    assert np.any(keys.grad.data[0, 3:] != 0.0)
+    assert np.all(keys.grad.array[1, 3:] == 0.0)  # padded keys influence nothing
+    assert np.any(keys.grad.array[0, 3:] != 0.0)
 
 
 def test_fully_masked_query_gets_zero_context():
     q, k = gw.ones(1, 1, 2, dtype=np.float64), gw.ones(1, 3, 2, dtype=np.float64)
     c, w = dot_product_attention(q, k, k, np.zeros((1, 3), bool))
-    assert np.all(w.data == 0) and np.all(c.data == 0) and np.all(np.isfinite(c.data))
+    assert np.all(w.array == 0) and np.all(c.array == 0) and np.all(np.isfinite(c.array))
 
 
 def test_general_attention_module_matches_torch_and_gradchecks(rng):
     gw.manual_seed(0)
     att = GeneralAttention(3, 4, dtype=np.float64)
-    wa = att.proj.weight.data  # (key_size, query_size) = W_aᵀ
+    wa = att.proj.weight.array  # (key_size, query_size) = W_aᵀ
     q, k = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 5, 4))
 
     def torch_fn(q, k):
@@ -121,7 +121,7 @@ def test_dot_attention_scaled_module_and_single_query(rng):
     c, w = att(gw.tensor(q), gw.tensor(k))
     tc = torch.nn.functional.scaled_dot_product_attention(
         torch.tensor(q)[:, None], torch.tensor(k), torch.tensor(k))[:, 0]
-    np.testing.assert_allclose(c.data, tc.numpy(), atol=1e-12)
+    np.testing.assert_allclose(c.array, tc.numpy(), atol=1e-12)
     assert w.shape == (2, 5)
 
 

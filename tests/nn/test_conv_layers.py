@@ -39,13 +39,13 @@ def test_conv_layer_matches_torch_after_loading_its_state_dict(name, args, kw, s
     x = np.random.default_rng(0).standard_normal(shape)
     gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     gy, ty = ours(gx), theirs(tx)
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(gy.array, ty.detach().numpy(), atol=1e-10)
     v = np.random.default_rng(1).standard_normal(gy.shape)
     gy.backward(v)
     (ty * torch.tensor(v)).sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-10)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=1e-10, err_msg=n)
+        np.testing.assert_allclose(p.grad.array, tp.grad.numpy(), atol=1e-10, err_msg=n)
 
 
 def test_conv_transpose2d_output_size_selects_output_padding_like_torch():
@@ -56,7 +56,7 @@ def test_conv_transpose2d_output_size_selects_output_padding_like_torch():
     y = ours(gw.tensor(x), output_size=(8, 8))
     ty = theirs(torch.tensor(x), output_size=(8, 8))
     assert y.shape == (1, 3, 8, 8)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), atol=1e-10)
     with pytest.raises(ValueError, match="requested output size"):
         ours(gw.tensor(x), output_size=(10, 10))
 
@@ -68,7 +68,7 @@ def test_default_init_is_uniform_with_bound_one_over_sqrt_fan_in(name, args, fan
     gw.manual_seed(0)
     layer = getattr(nn, name)(*args)
     bound = 1 / math.sqrt(fan_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.array, layer.bias.array
     assert w.dtype == np.float32
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
     assert np.abs(b).max() <= bound
@@ -105,5 +105,5 @@ def test_conv_forward_errors_name_the_layer_with_expected_and_actual_shapes():
 
 def test_seed_example_32x32x3_ten_5x5_filters_pad_2_keeps_size_with_760_parameters():
     conv = nn.Conv2d(3, 10, 5, stride=1, padding=2)
-    assert sum(p.data.size for p in conv.parameters()) == 760
+    assert sum(p.array.size for p in conv.parameters()) == 760
     assert conv(gw.zeros(1, 3, 32, 32)).shape == (1, 10, 32, 32)

@@ -29,39 +29,39 @@ def test_dropout_backward_uses_the_forward_mask():
     xt = gw.tensor(x, requires_grad=True)
     out = F.dropout(xt, 0.5, rng=np.random.default_rng(7))
     out.backward(g)
-    np.testing.assert_allclose(xt.grad.data, g * (out.data / x))
+    np.testing.assert_allclose(xt.grad.array, g * (out.array / x))
 
 
 def test_dropout_gradient_matches_torch_for_the_same_mask(rng):
     x = rng.standard_normal((5, 4))
     xt = gw.tensor(x, requires_grad=True)
     y = F.dropout(xt, 0.25, rng=np.random.default_rng(3))
-    mask = torch.tensor((y.data != 0).astype(np.float64))
+    mask = torch.tensor((y.array != 0).astype(np.float64))
     tx = torch.tensor(x, requires_grad=True)
     ty = tx * mask / 0.75  # torch's dropout with this mask
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), rtol=1e-12)
     v = rng.standard_normal((5, 4))
     y.backward(v)
     (ty * torch.tensor(v)).sum().backward()
-    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(xt.grad.array, tx.grad.numpy(), rtol=1e-12)
 
 
 def test_dropout_eval_mode_and_p_zero_are_identity():
     x = gw.randn(3, 4)
-    np.testing.assert_array_equal(F.dropout(x, 0.5, training=False).data, x.data)
-    np.testing.assert_array_equal(F.dropout(x, 0.0).data, x.data)
+    np.testing.assert_array_equal(F.dropout(x, 0.5, training=False).array, x.array)
+    np.testing.assert_array_equal(F.dropout(x, 0.0).array, x.array)
     d = nn.Dropout(0.9).eval()
-    np.testing.assert_array_equal(d(x).data, x.data)
-    assert F.dropout(x, 1.0).data.sum() == 0
+    np.testing.assert_array_equal(d(x).array, x.array)
+    assert F.dropout(x, 1.0).array.sum() == 0
 
 
 def test_dropout_module_uses_library_rng_and_training_flag():
     d = nn.Dropout(0.5)
     x = gw.ones(100)
     gw.manual_seed(4)
-    a = d(x).data.copy()
+    a = d(x).array.copy()
     gw.manual_seed(4)
-    b = d(x).data.copy()
+    b = d(x).array.copy()
     np.testing.assert_array_equal(a, b)
     assert 0 < (a == 0).sum() < 100
     assert repr(d) == repr(torch.nn.Dropout(0.5))
@@ -69,8 +69,8 @@ def test_dropout_module_uses_library_rng_and_training_flag():
 
 def test_dropout_rng_argument_is_reproducible():
     x = gw.ones(50)
-    a = F.dropout(x, 0.5, rng=np.random.default_rng(9)).data
-    b = F.dropout(x, 0.5, rng=np.random.default_rng(9)).data
+    a = F.dropout(x, 0.5, rng=np.random.default_rng(9)).array
+    b = F.dropout(x, 0.5, rng=np.random.default_rng(9)).array
     np.testing.assert_array_equal(a, b)
 
 

@@ -14,13 +14,13 @@ def _parity(ours, theirs, idx, rtol=1e-12, atol=1e-12):
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     y = ours(gw.tensor(idx))
     ty = theirs(torch.tensor(idx))
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), rtol=rtol)
     v = np.random.default_rng(0).standard_normal(y.shape).astype(y.dtype)
     y.backward(v)
     (ty * torch.tensor(v)).sum().backward()
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=rtol,
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=rtol,
                                atol=atol)
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(ours.weight.array, theirs.weight.detach().numpy(), rtol=rtol)
 
 
 @pytest.mark.parametrize("idx_shape", [(7,), (3, 5), ()])
@@ -49,9 +49,9 @@ def test_embedding_max_norm_renormalises_looked_up_rows_in_place_like_torch():
                                                 max_norm=5.0)
     idx = np.array([0, 3, 3, 5])
     y, ty = ours(gw.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-7)
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-7)
-    assert np.array_equal(ours.weight.data[1], w[1])  # untouched row keeps its norm
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), rtol=1e-7)
+    np.testing.assert_allclose(ours.weight.array, theirs.weight.detach().numpy(), rtol=1e-7)
+    assert np.array_equal(ours.weight.array[1], w[1])  # untouched row keeps its norm
 
 
 def test_embedding_float32_matches_torch(rng):
@@ -71,17 +71,17 @@ def test_embedding_init_is_standard_normal_with_zero_padding_row():
     gw.manual_seed(0)
     e = nn.Embedding(1000, 64, padding_idx=3)
     assert e.weight.dtype == np.float32
-    np.testing.assert_array_equal(e.weight.data[3], 0)
-    rest = np.delete(e.weight.data, 3, axis=0)
+    np.testing.assert_array_equal(e.weight.array[3], 0)
+    rest = np.delete(e.weight.array, 3, axis=0)
     assert rest.mean() == pytest.approx(0, abs=0.01) and rest.std() == pytest.approx(1, abs=0.01)
 
 
 def test_from_pretrained_shares_memory_and_freezes_by_default():
     w = np.random.default_rng(0).standard_normal((4, 2))
     e = nn.Embedding.from_pretrained(w)
-    assert not e.weight.requires_grad and e.weight.data is w
+    assert not e.weight.requires_grad and e.weight.array is w
     assert nn.Embedding.from_pretrained(gw.tensor(w), freeze=False).weight.requires_grad
-    np.testing.assert_array_equal(e(gw.tensor([3, 0])).data, w[[3, 0]])
+    np.testing.assert_array_equal(e(gw.tensor([3, 0])).array, w[[3, 0]])
     with pytest.raises(ValueError, match="2-D"):
         nn.Embedding.from_pretrained(np.zeros(3))
 

@@ -19,7 +19,7 @@ except ImportError:  # the data helper's generator; same Euler scheme (Jaeger 20
 def test_reservoir_has_configured_spectral_radius_and_sparsity(rho, sparsity):
     esn = EchoStateNetwork(2, 80, 1, spectral_radius=rho, sparsity=sparsity,
                            generator=np.random.default_rng(0), dtype=np.float64)
-    w = esn.weight_res.data
+    w = esn.weight_res.array
     assert abs(spectral_radius(w) - rho) < 1e-6
     assert abs(np.max(np.abs(np.linalg.eigvals(w))) - rho) < 1e-6
     assert np.count_nonzero(w) == round((1 - sparsity) * 80 * 80)
@@ -41,7 +41,7 @@ def test_ridge_readout_equals_closed_form(rng):
     xs = esn.states(u)
     z = np.concatenate([np.ones((50, 4, 1)), u, xs], -1)[5:].reshape(-1, 33)
     w_ref = np.linalg.inv(z.T @ z + 0.1 * np.eye(33)) @ z.T @ y[5:].reshape(-1, 3)
-    np.testing.assert_allclose(esn.weight_out.data, w_ref.T, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(esn.weight_out.array, w_ref.T, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(ridge_regression(z, y[5:].reshape(-1, 3), 0.1), w_ref,
                                rtol=1e-8, atol=1e-10)
 
@@ -52,7 +52,7 @@ def test_leaky_reservoir_update_matches_formula(rng):
     u = rng.standard_normal((4, 1))
     x, ref = np.zeros(10), []
     for t in range(4):
-        cand = np.tanh(esn.weight_in.data @ u[t] + esn.bias_in.data + esn.weight_res.data @ x)
+        cand = np.tanh(esn.weight_in.array @ u[t] + esn.bias_in.array + esn.weight_res.array @ x)
         x = 0.7 * x + 0.3 * cand
         ref.append(x)
     np.testing.assert_allclose(esn.states(u), np.stack(ref), atol=1e-13)
@@ -70,12 +70,12 @@ def test_esn_predicts_mackey_glass_far_better_than_persistence():
                            input_scaling=1.0, bias_scaling=0.2, ridge=1e-8, washout=100,
                            generator=np.random.default_rng(42), dtype=np.float64)
     esn.fit(u[train], y[train])
-    pred = esn(u).data[test]
+    pred = esn(u).array[test]
     esn_err = _nrmse(pred, y[test])
     persistence = _nrmse(u[test], y[test])  # ŷ(t+1) = u(t)
     assert esn_err < 0.02 * persistence, (esn_err, persistence)
     # free-running multi-step prediction from the end of the training data
-    gen = esn.generate(50, u[:2000]).data
+    gen = esn.generate(50, u[:2000]).array
     free_err = _nrmse(gen, y[1999:2049])
     flat = _nrmse(np.full((50, 1), u[1999, 0]), y[1999:2049])  # persistence over the horizon
     assert gen.shape == (50, 1) and free_err < 0.1 * flat, (free_err, flat)

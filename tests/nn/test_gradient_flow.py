@@ -17,7 +17,7 @@ def test_unroll_reproduces_the_fused_model(cls, kw, rng):
     gw.manual_seed(0)
     m = cls(3, 4, num_layers=2, bidirectional=True, batch_first=True, dtype=np.float64, **kw)
     x = gw.tensor(rng.standard_normal((2, 5, 3)))
-    np.testing.assert_allclose(unroll_rnn(m, x)[0].data, m(x)[0].data, atol=1e-13)
+    np.testing.assert_allclose(unroll_rnn(m, x)[0].array, m(x)[0].array, atol=1e-13)
 
 
 def test_grad_norms_match_torch_cell_unroll(rng):
@@ -30,7 +30,7 @@ def test_grad_norms_match_torch_cell_unroll(rng):
     cell = torch.nn.LSTMCell(3, 5).double()
     with torch.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).copy_(torch.tensor(getattr(m, name + "_l0").data))
+            getattr(cell, name).copy_(torch.tensor(getattr(m, name + "_l0").array))
     h, c, hs, cs = torch.tensor(h0[0]), torch.tensor(c0[0]), [], []
     for t in range(7):
         h, c = cell(torch.tensor(x[t]), (h, c))
@@ -44,15 +44,15 @@ def test_grad_norms_match_torch_cell_unroll(rng):
 
 
 def _numeric_singular_values(m, x, h_prev, c_prev, state, w):
-    weights = [None if p is None else gw.tensor(p.data) for p in w]
+    weights = [None if p is None else gw.tensor(p.array) for p in w]
     H = h_prev.shape[1]
 
     def step(xb, sb):
         if m.mode != "LSTM":
-            return rnn_step(m.mode, weights, gw.tensor(xb), gw.tensor(sb), None, m.reset_after)[0].data
+            return rnn_step(m.mode, weights, gw.tensor(xb), gw.tensor(sb), None, m.reset_after)[0].array
         hh, cc = (sb, np.repeat(c_prev, 2 * H, 0)) if state == "h" else (sb[:, :H], sb[:, H:])
         h1, c1 = rnn_step("LSTM", weights, gw.tensor(xb), gw.tensor(hh), gw.tensor(cc))
-        return h1.data if state == "h" else np.concatenate([h1.data, c1.data], 1)
+        return h1.array if state == "h" else np.concatenate([h1.array, c1.array], 1)
 
     s = h_prev if state == "h" else np.concatenate([h_prev, c_prev], 1)
     return np.linalg.svd(numerical_state_jacobian(step, x, s), compute_uv=False)
@@ -70,9 +70,9 @@ def test_analytic_jacobians_match_finite_differences(cls, kw, state, rng):
     out, inputs, hs, cs, init = unroll_rnn(m, x)
     for layer, direction, t, prev in [(0, 0, 2, 1), (1, 1, 1, 2), (1, 0, 0, None)]:
         k = 2 * layer + direction
-        h_prev = hs[k][prev].data if prev is not None else np.zeros((2, 4))
-        c_prev = (cs[k][prev].data if prev is not None else np.zeros((2, 4))) if cs else None
-        ref = _numeric_singular_values(m, inputs[layer].data[t], h_prev, c_prev, state,
+        h_prev = hs[k][prev].array if prev is not None else np.zeros((2, 4))
+        c_prev = (cs[k][prev].array if prev is not None else np.zeros((2, 4))) if cs else None
+        ref = _numeric_singular_values(m, inputs[layer].array[t], h_prev, c_prev, state,
                                        m._weights(layer, direction))
         np.testing.assert_allclose(r.singular_values[k, t], ref, atol=1e-7)
 
@@ -85,7 +85,7 @@ def test_gru_jacobian_matches_torch_autograd_jacobian(rng):
     cell = torch.nn.GRUCell(3, 4).double()
     with torch.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).copy_(torch.tensor(getattr(m, name + "_l0").data))
+            getattr(cell, name).copy_(torch.tensor(getattr(m, name + "_l0").array))
     h = torch.zeros(2, 4, dtype=torch.float64)
     for t in range(3):
         for n in range(2):
@@ -104,9 +104,9 @@ def test_tanh_rnn_gradient_vanishes_while_lstm_keeps_it(rng):
     loss = lambda o: ((o[-1] - y) ** 2).mean()  # noqa: E731
     gw.manual_seed(0)
     rnn = gw.nn.RNN(4, H, dtype=np.float64)
-    rnn.weight_hh_l0.data *= 0.5
+    rnn.weight_hh_l0.array *= 0.5
     lstm = gw.nn.LSTM(4, H, dtype=np.float64)
-    lstm.bias_ih_l0.data[H:2 * H], lstm.bias_hh_l0.data[H:2 * H] = 1.0, 0.0  # forget bias 1
+    lstm.bias_ih_l0.array[H:2 * H], lstm.bias_hh_l0.array[H:2 * H] = 1.0, 0.0  # forget bias 1
     r_rnn, r_lstm = gradient_flow(rnn, x, loss), gradient_flow(lstm, x, loss)
     assert r_rnn.decay() < 1e-20
     assert r_lstm.decay() > 1e10 * r_rnn.decay()
@@ -125,15 +125,15 @@ def test_mut_layer_is_inspected_through_its_cell(rng):
     assert r.grad_norms.shape == (1, 6) and r.singular_values.shape == (1, 6, 2, 3)
     # step 0's Jacobian at h0, by autograd rows of the float64 cell
     cell = m.cell
-    xs, hs = x.data.astype(np.float64)[0], h0.data[0].astype(np.float64)
-    p64 = {n: gw.tensor(p.data.astype(np.float64)) for n, p in cell.named_parameters()}
+    xs, hs = x.array.astype(np.float64)[0], h0.array[0].astype(np.float64)
+    p64 = {n: gw.tensor(p.array.astype(np.float64)) for n, p in cell.named_parameters()}
     for n, p in p64.items():
         cell._parameters[n] = p
     rows = []
     for j in range(3):
         h = gw.tensor(hs, requires_grad=True)
         cell(gw.tensor(xs), h)[:, j].sum().backward()
-        rows.append(h.grad.data)
+        rows.append(h.grad.array)
     J = np.stack(rows, 1)  # (N, out, in)
     np.testing.assert_allclose(r.singular_values[0, 0], np.linalg.svd(J, compute_uv=False),
                                atol=1e-7)

@@ -20,12 +20,12 @@ def _numpy_jordan(p, x, o0, act=lambda a: a, teacher=None):
 def test_jordan_matches_numpy_transcription(rng):
     gw.manual_seed(0)
     net = JordanRNN(3, 5, 2, output_activation="tanh", dtype=np.float64)
-    p = {n: q.data for n, q in net.named_parameters()}
+    p = {n: q.array for n, q in net.named_parameters()}
     x, o0 = rng.standard_normal((6, 4, 3)), rng.standard_normal((4, 2))
     out, hid = net(gw.tensor(x), gw.tensor(o0))
     ref_out, ref_h = _numpy_jordan(p, x, o0, np.tanh)
-    np.testing.assert_allclose(out.data, ref_out, atol=1e-12)
-    np.testing.assert_allclose(hid.data, ref_h, atol=1e-12)
+    np.testing.assert_allclose(out.array, ref_out, atol=1e-12)
+    np.testing.assert_allclose(hid.array, ref_h, atol=1e-12)
 
 
 def test_jordan_gradcheck_input_o0_and_parameters(rng):
@@ -39,22 +39,22 @@ def test_jordan_gradcheck_input_o0_and_parameters(rng):
 def test_teacher_forcing_feeds_targets_and_cuts_feedback_gradient(rng):
     gw.manual_seed(2)
     net = JordanRNN(2, 4, 1, batch_first=True, dtype=np.float64)
-    p = {n: q.data for n, q in net.named_parameters()}
+    p = {n: q.array for n, q in net.named_parameters()}
     x, y = rng.standard_normal((3, 5, 2)), rng.standard_normal((3, 5, 1))
     out, hid = net(gw.tensor(x), teacher=gw.tensor(y))
     assert out.shape == (3, 5, 1) and hid.shape == (3, 5, 4)
     ref, _ = _numpy_jordan(p, x.transpose(1, 0, 2), np.zeros((3, 1)),
                            teacher=y.transpose(1, 0, 2))
-    np.testing.assert_allclose(out.data, ref.transpose(1, 0, 2), atol=1e-12)
+    np.testing.assert_allclose(out.array, ref.transpose(1, 0, 2), atol=1e-12)
     # with teacher forcing, the loss at step t depends on x only through x_t
     xt = gw.tensor(x, requires_grad=True)
     net(xt, teacher=gw.tensor(y))[0][:, 3].sum().backward()
-    g = np.abs(xt.grad.data).sum(axis=(0, 2))
+    g = np.abs(xt.grad.array).sum(axis=(0, 2))
     assert g[3] > 0 and np.all(g[[0, 1, 2, 4]] == 0)
     # free running: step 3 depends on every earlier input through the fed-back outputs
     xf = gw.tensor(x, requires_grad=True)
     net(xf)[0][:, 3].sum().backward()
-    assert np.all(np.abs(xf.grad.data).sum(axis=(0, 2))[:4] > 0)
+    assert np.all(np.abs(xf.grad.array).sum(axis=(0, 2))[:4] > 0)
 
 
 def test_jordan_errors():

@@ -18,19 +18,19 @@ def test_leaky_rnn_with_tau_one_is_torch_rnn(rng):
     gw.manual_seed(0)
     net = LeakyRNN(3, 4, time_constants=1.0, dtype=np.float64)
     ref = torch.nn.RNN(3, 4).double()
-    ref.load_state_dict({k: torch.tensor(v.data) for k, v in net.named_parameters()})
+    ref.load_state_dict({k: torch.tensor(v.array) for k, v in net.named_parameters()})
     x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((1, 2, 4))
     out, hn = net(gw.tensor(x), gw.tensor(h0))
     t_out, t_hn = ref(torch.tensor(x), torch.tensor(h0))
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(hn.data, t_hn.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.array, t_out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(hn.array, t_hn.detach().numpy(), atol=1e-12)
 
 
 def test_leaky_rnn_matches_numpy_transcription_with_multiscale_units(rng):
     gw.manual_seed(1)
     tau = multiscale_time_constants(6, (1, 3, 10))
     net = LeakyRNN(2, 6, time_constants=tau, batch_first=True, dtype=np.float64)
-    p = {n: q.data for n, q in net.named_parameters()}
+    p = {n: q.array for n, q in net.named_parameters()}
     x = rng.standard_normal((3, 7, 2))
     out, hn = net(gw.tensor(x))
     h, a, ref = np.zeros((3, 6)), 1 / tau, []
@@ -39,7 +39,7 @@ def test_leaky_rnn_matches_numpy_transcription_with_multiscale_units(rng):
                        + h @ p["weight_hh_l0"].T + p["bias_hh_l0"])
         h = (1 - a) * h + a * cand
         ref.append(h)
-    np.testing.assert_allclose(out.data, np.stack(ref, 1), atol=1e-12)
+    np.testing.assert_allclose(out.array, np.stack(ref, 1), atol=1e-12)
     np.testing.assert_allclose(net.time_constants, tau)
 
 
@@ -59,10 +59,10 @@ def test_long_time_constants_keep_gradients_alive(rng):
         gw.manual_seed(3)
         net = LeakyRNN(3, 8, time_constants=tau, dtype=np.float64)
         for p in net.parameters():
-            p.data *= 0.5
+            p.array *= 0.5
         xt = gw.tensor(x, requires_grad=True)
         net(xt)[1].sum().backward()
-        norms.append(np.linalg.norm(xt.grad.data[0]))
+        norms.append(np.linalg.norm(xt.grad.array[0]))
     assert norms[1] > 1e3 * norms[0]
 
 
@@ -71,19 +71,19 @@ def test_skip_rnn_with_delay_one_is_torch_rnn(rng):
     net = SkipRNN(3, 4, delays=(1,), dtype=np.float64)
     ref = torch.nn.RNN(3, 4).double()
     with torch.no_grad():
-        ref.weight_ih_l0.copy_(torch.tensor(net.weight_ih.data))
-        ref.weight_hh_l0.copy_(torch.tensor(net.weight_hh_d1.data))
-        ref.bias_ih_l0.copy_(torch.tensor(net.bias.data))
+        ref.weight_ih_l0.copy_(torch.tensor(net.weight_ih.array))
+        ref.weight_hh_l0.copy_(torch.tensor(net.weight_hh_d1.array))
+        ref.bias_ih_l0.copy_(torch.tensor(net.bias.array))
         ref.bias_hh_l0.zero_()
     x = rng.standard_normal((6, 2, 3))
-    np.testing.assert_allclose(net(gw.tensor(x))[0].data,
+    np.testing.assert_allclose(net(gw.tensor(x))[0].array,
                                ref(torch.tensor(x))[0].detach().numpy(), atol=1e-12)
 
 
 def test_skip_rnn_matches_transcription_and_gradchecks(rng):
     gw.manual_seed(5)
     net = SkipRNN(2, 3, delays=(1, 3), dtype=np.float64)
-    p = {n: q.data for n, q in net.named_parameters()}
+    p = {n: q.array for n, q in net.named_parameters()}
     x, h0 = rng.standard_normal((7, 2, 2)), rng.standard_normal((1, 2, 3))
     hs = []
     for t in range(7):
@@ -92,7 +92,7 @@ def test_skip_rnn_matches_transcription_and_gradchecks(rng):
             a = a + (hs[t - d] if t >= d else h0[0]) @ p[f"weight_hh_d{d}"].T
         hs.append(np.tanh(a))
     out, hn = net(gw.tensor(x), gw.tensor(h0))
-    np.testing.assert_allclose(out.data, np.stack(hs), atol=1e-12)
+    np.testing.assert_allclose(out.array, np.stack(hs), atol=1e-12)
     xs = gw.tensor(x[:5], requires_grad=True)
     h0t = gw.tensor(h0, requires_grad=True)
     assert gradcheck(lambda x, h0, *q: net(x, h0), [xs, h0t, *net.parameters()])
@@ -104,7 +104,7 @@ def test_skip_only_delays_split_time_into_independent_chains(rng):
     net = SkipRNN(2, 3, delays=(2,), dtype=np.float64)
     x = gw.tensor(rng.standard_normal((6, 1, 2)), requires_grad=True)
     net(x)[0][5].sum().backward()  # step 5 (odd chain)
-    g = np.abs(x.grad.data).sum(axis=(1, 2))
+    g = np.abs(x.grad.array).sum(axis=(1, 2))
     assert np.all(g[[1, 3, 5]] > 0) and np.all(g[[0, 2, 4]] == 0)
 
 

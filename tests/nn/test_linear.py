@@ -17,15 +17,15 @@ def module_parity(ours, theirs, inputs, atol=1e-12, rtol=1e-10, seed=0):
     t_in = [torch.tensor(a, requires_grad=True) for a in inputs]
     g_out, t_out = ours(*g_in), theirs(*t_in)
     assert g_out.shape == tuple(t_out.shape) and str(g_out.dtype) in str(t_out.dtype)
-    np.testing.assert_allclose(g_out.data, t_out.detach().numpy(), atol=atol, rtol=rtol)
+    np.testing.assert_allclose(g_out.array, t_out.detach().numpy(), atol=atol, rtol=rtol)
     v = np.random.default_rng(seed).standard_normal(g_out.shape).astype(g_out.dtype)
     g_out.backward(v)
     (t_out * torch.tensor(v)).sum().backward()
     for g, t in zip(g_in, t_in):
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), atol=atol, rtol=rtol)
+        np.testing.assert_allclose(g.grad.array, t.grad.numpy(), atol=atol, rtol=rtol)
     t_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), atol=atol,
+        np.testing.assert_allclose(p.grad.array, t_params[name].grad.numpy(), atol=atol,
                                    rtol=rtol, err_msg=name)
 
 
@@ -74,10 +74,10 @@ def test_linear_reset_parameters_redraws_from_library_rng():
     a = nn.Linear(5, 4)
     gw.manual_seed(0)
     b = nn.Linear(5, 4)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    w = a.weight.data.copy()
+    np.testing.assert_array_equal(a.weight.array, b.weight.array)
+    w = a.weight.array.copy()
     a.reset_parameters()
-    assert not np.array_equal(a.weight.data, w)
+    assert not np.array_equal(a.weight.array, w)
 
 
 @pytest.mark.parametrize("lead", [(4,), (2, 3)])
@@ -90,8 +90,8 @@ def test_bilinear_matches_torch(rng, lead):
 def test_bilinear_init_bounds_errors_and_repr():
     gw.manual_seed(0)
     b = nn.Bilinear(16, 4, 50)
-    assert np.abs(b.weight.data).max() <= 1 / 4 and np.abs(b.bias.data).max() <= 1 / 4
-    assert b.weight.data.std() == pytest.approx(0.25 / np.sqrt(3), rel=0.05)
+    assert np.abs(b.weight.array).max() <= 1 / 4 and np.abs(b.bias.array).max() <= 1 / 4
+    assert b.weight.array.std() == pytest.approx(0.25 / np.sqrt(3), rel=0.05)
     assert repr(b) == repr(torch.nn.Bilinear(16, 4, 50))
     with pytest.raises(ValueError, match=r"expected input2 \(\*, 4\), got \(2, 3\)"):
         b(gw.zeros(2, 16), gw.zeros(2, 3))

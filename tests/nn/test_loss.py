@@ -54,7 +54,7 @@ def test_regression_loss_shape_mismatch_is_value_error():
 def test_legacy_size_average_reduce_flags_map_like_torch(rng):
     x, y = rng.standard_normal(5), rng.standard_normal(5)
     for sa, rd in [(None, None), (False, None), (True, False), (None, False), (False, True)]:
-        ours = F.mse_loss(gw.tensor(x), gw.tensor(y), size_average=sa, reduce=rd).data
+        ours = F.mse_loss(gw.tensor(x), gw.tensor(y), size_average=sa, reduce=rd).array
         with pytest.warns(UserWarning) if (sa, rd) != (None, None) else _nullcontext():
             theirs = TF.mse_loss(torch.tensor(x), torch.tensor(y), size_average=sa, reduce=rd)
         np.testing.assert_allclose(ours, theirs.numpy())
@@ -115,7 +115,7 @@ def test_cross_entropy_all_targets_ignored_gives_nan_and_zero_grad_like_torch():
     assert np.isnan(loss.item()) and torch.isnan(tl)
     loss.backward()
     tl.backward()
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -139,10 +139,10 @@ def test_cross_entropy_probability_targets_match_torch_input_and_target_grads(
 def test_cross_entropy_is_stable_for_huge_logits():
     x = gw.tensor(np.array([[1000.0, 0.0, -1000.0], [-1e4, 1e4, 0.0]]), requires_grad=True)
     loss = F.cross_entropy(x, gw.tensor([2, 0]), reduction="none")
-    tl = TF.cross_entropy(torch.tensor(x.data), torch.tensor([2, 0]), reduction="none")
-    np.testing.assert_allclose(loss.data, tl.numpy())
+    tl = TF.cross_entropy(torch.tensor(x.array), torch.tensor([2, 0]), reduction="none")
+    np.testing.assert_allclose(loss.array, tl.numpy())
     loss.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.array).all()
 
 
 def test_cross_entropy_float32_matches_torch_within_stated_tolerance(rng):
@@ -189,7 +189,7 @@ def test_nll_of_log_softmax_equals_cross_entropy(rng):
     t = gw.tensor(rng.integers(0, 7, 5))
     a = F.nll_loss(F.log_softmax(x, 1), t)
     b = F.cross_entropy(x, t)
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+    np.testing.assert_allclose(a.array, b.array, rtol=1e-12)
     assert gradcheck(lambda z: F.nll_loss(z, t, reduction="sum"), [x])
 
 
@@ -229,8 +229,8 @@ def test_binary_cross_entropy_clamps_log_at_minus_100_like_torch():
     y = np.array([1.0, 0.0, 1.0, 1.0])
     ours = F.binary_cross_entropy(gw.tensor(x), gw.tensor(y), reduction="none")
     theirs = TF.binary_cross_entropy(torch.tensor(x), torch.tensor(y), reduction="none")
-    np.testing.assert_allclose(ours.data, theirs.numpy())
-    assert ours.data[0] == 100
+    np.testing.assert_allclose(ours.array, theirs.numpy())
+    assert ours.array[0] == 100
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -257,7 +257,7 @@ def test_bce_with_logits_is_stable_for_huge_logits():
     theirs = TF.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(y),
                                                  reduction="none",
                                                  pos_weight=torch.tensor(2.0, dtype=torch.float64))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
 
 
 def test_binary_losses_gradcheck(rng):
@@ -332,9 +332,9 @@ def test_cross_entropy_properties(n, c, d, seed, smoothing):
     t = rng.integers(0, c, (n,) + (3,) * d)
     t.flat[0] = -100
     loss = F.cross_entropy(gw.tensor(x), gw.tensor(t), reduction="none",
-                           label_smoothing=smoothing).data
+                           label_smoothing=smoothing).array
     assert loss.shape == t.shape and (loss >= -1e-12).all() and loss.flat[0] == 0
     if smoothing == 0:
-        logp = F.log_softmax(gw.tensor(x), 1).data
+        logp = F.log_softmax(gw.tensor(x), 1).array
         picked = -np.take_along_axis(logp, np.expand_dims(np.where(t < 0, 0, t), 1), 1)[:, 0]
         np.testing.assert_allclose(loss, np.where(t < 0, 0, picked), rtol=1e-10, atol=1e-12)

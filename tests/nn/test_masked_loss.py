@@ -9,9 +9,9 @@ from gradwise.nn.utils.rnn import masked_mean, sequence_mask
 
 def test_sequence_mask_marks_valid_steps_in_both_layouts():
     m = sequence_mask([3, 1, 2])
-    assert m.shape == (3, 3) and m.data[:, 0].tolist() == [True, True, True]
-    assert m.data[:, 1].tolist() == [True, False, False]
-    np.testing.assert_array_equal(sequence_mask([3, 1], max_len=4, batch_first=True).data,
+    assert m.shape == (3, 3) and m.array[:, 0].tolist() == [True, True, True]
+    assert m.array[:, 1].tolist() == [True, False, False]
+    np.testing.assert_array_equal(sequence_mask([3, 1], max_len=4, batch_first=True).array,
                                   [[1, 1, 1, 0], [1, 0, 0, 0]])
     with pytest.raises(ValueError, match="exceeds max_len 2"):
         sequence_mask([3], max_len=2)
@@ -28,11 +28,11 @@ def test_masked_cross_entropy_equals_torch_ignore_index(rng):
                                                reduction="none").reshape(T, N)
     loss = masked_mean(per_token, mask)
     loss.backward()
-    t_target = torch.tensor(np.where(mask.data, target, -100))
+    t_target = torch.tensor(np.where(mask.array, target, -100))
     tx = torch.tensor(logits, requires_grad=True)
     t_loss = torch.nn.functional.cross_entropy(tx.reshape(-1, C), t_target.reshape(-1),
                                                ignore_index=-100)
     t_loss.backward()
     np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=1e-12)
-    assert np.all(x.grad.data[~mask.data] == 0)  # padded steps get no gradient
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), atol=1e-12)
+    assert np.all(x.grad.array[~mask.array] == 0)  # padded steps get no gradient

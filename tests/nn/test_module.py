@@ -29,7 +29,7 @@ def test_parameter_requires_grad_by_default_and_shares_memory():
     p = nn.Parameter(a)
     assert p.requires_grad and p.is_leaf
     a[0] = 5
-    assert p.data[0] == 5
+    assert p.array[0] == 5
     assert not nn.Parameter(a, requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32
@@ -55,8 +55,8 @@ def test_state_dict_keys_and_values_like_torch():
     assert list(sd) == ["scale", "running", "fc1.weight", "fc1.bias", "fc2.weight"]
     assert all(type(v) is gw.Tensor and not v.requires_grad for v in sd.values())
     # shares memory with the module, as in PyTorch
-    sd["fc1.bias"].data[0] = 123.0
-    assert net.fc1.bias.data[0] == 123.0
+    sd["fc1.bias"].array[0] = 123.0
+    assert net.fc1.bias.array[0] == 123.0
     assert net.state_dict(keep_vars=True)["fc1.weight"] is net.fc1.weight
 
 
@@ -70,13 +70,13 @@ def test_shared_parameter_listed_once():
 def test_load_state_dict_accepts_numpy_and_tensors_and_casts_dtype():
     net = Net()
     src = Net()
-    sd = {k: v.data.astype(np.float64) for k, v in src.state_dict().items()}
+    sd = {k: v.array.astype(np.float64) for k, v in src.state_dict().items()}
     sd["fc1.bias"] = gw.tensor(sd["fc1.bias"])
     result = net.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (k, a), (_, b) in zip(net.state_dict().items(), src.state_dict().items()):
         assert a.dtype == np.float32, k
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     # copied into the existing arrays: a Parameter object keeps its identity
     w = net.fc1.weight
     net.load_state_dict(src.state_dict())
@@ -100,7 +100,7 @@ def test_load_state_dict_missing_and_unexpected_keys():
 
 def test_load_state_dict_shape_mismatch_names_key_and_shapes_and_changes_nothing():
     net = Net()
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v.array.copy() for k, v in net.state_dict().items()}
     sd = {k: np.full(v.shape, 7.0) for k, v in net.state_dict().items()}
     sd["fc1.weight"] = np.zeros((3, 4))
     for strict in (True, False):
@@ -109,7 +109,7 @@ def test_load_state_dict_shape_mismatch_names_key_and_shapes_and_changes_nothing
                            r"\(4, 3\)"):
             net.load_state_dict(sd, strict=strict)
     for k, v in net.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v.array, before[k])
 
 
 def test_non_persistent_buffer_not_in_state_dict_but_in_buffers():
@@ -135,7 +135,7 @@ def test_zero_grad_set_to_none_and_zeros():
     net(x).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in net.parameters())
+    assert all(p.grad is not None and not p.grad.array.any() for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -198,7 +198,7 @@ def test_forward_hooks_run_and_can_be_removed():
     h = lin.register_forward_hook(lambda m, args, out: calls.append(out.shape))
     pre = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     y = lin(gw.ones(1, 2))
-    np.testing.assert_allclose(y.data, lin.bias.data[None])
+    np.testing.assert_allclose(y.array, lin.bias.array[None])
     assert calls == [(1, 2)]
     h.remove()
     pre.remove()
@@ -260,7 +260,7 @@ def test_deepcopy_and_pickle_keep_values_and_types():
         assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight.requires_grad
         assert clone.fc1.weight is not net.fc1.weight
         for (k, a), (_, b) in zip(clone.state_dict().items(), net.state_dict().items()):
-            np.testing.assert_array_equal(a.data, b.data)
+            np.testing.assert_array_equal(a.array, b.array)
 
 
 def test_state_dict_round_trip_with_torch_sequential():
@@ -274,12 +274,12 @@ def test_state_dict_round_trip_with_torch_sequential():
     x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
     y_t = t(torch.tensor(x))
     y_g = g(gw.tensor(x))
-    np.testing.assert_allclose(y_g.data, y_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y_g.array, y_t.detach().numpy(), rtol=1e-5, atol=1e-6)
     # torch tensors themselves are accepted too (anything np.asarray takes)
     g.load_state_dict(t_sd)
-    np.testing.assert_array_equal(g[0].weight.data, t[0].weight.detach().numpy())
+    np.testing.assert_array_equal(g[0].weight.array, t[0].weight.detach().numpy())
     # and back: gradwise weights load into torch unchanged
     t2 = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3))
-    t2.load_state_dict({k: torch.tensor(v.data) for k, v in g.state_dict().items()})
+    t2.load_state_dict({k: torch.tensor(v.array) for k, v in g.state_dict().items()})
     for k, v in t2.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), g.state_dict()[k].data)
+        np.testing.assert_array_equal(v.numpy(), g.state_dict()[k].array)

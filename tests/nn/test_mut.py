@@ -33,7 +33,7 @@ def test_mut_layer_matches_torch_transcription_over_several_steps(variant, rng):
     layer = MUT(4, 4, variant=variant, dtype=np.float64)
     names = [n for n, _ in layer.cell.named_parameters()]
     arrays = [rng.standard_normal((5, 3, 4)), rng.standard_normal((1, 3, 4))]
-    arrays += [p.data for _, p in layer.cell.named_parameters()]
+    arrays += [p.array for _, p in layer.cell.named_parameters()]
 
     def gw_fn(x, h0, *ps):
         for n, p in zip(names, ps):  # run the cell on the comparison's leaf tensors
@@ -69,7 +69,7 @@ def test_mut_sequence_gradcheck_batch_first(rng):
     h0 = gw.tensor(rng.standard_normal((1, 2, 3)), requires_grad=True)
     out, hn = layer(x, h0)
     assert out.shape == (2, 4, 3) and hn.shape == (1, 2, 3)
-    np.testing.assert_array_equal(out.data[:, -1], hn.data[0])
+    np.testing.assert_array_equal(out.array[:, -1], hn.array[0])
     assert gradcheck(lambda x, h0, *p: layer(x, h0), [x, h0, *layer.parameters()])
 
 
@@ -77,14 +77,14 @@ def test_highway_cell_is_a_gated_residual(rng):
     gw.manual_seed(0)
     cell = HighwayRNNCell(3, 4, depth=1, dtype=np.float64)
     x, h = rng.standard_normal((2, 3)), rng.standard_normal((2, 4))
-    p = {n: q.data for n, q in cell.named_parameters()}
+    p = {n: q.array for n, q in cell.named_parameters()}
     sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
     t = sig(h @ p["weight_ht_l0"].T + p["bias_t_l0"] + x @ p["weight_xt"].T)
     hh = np.tanh(h @ p["weight_hh_l0"].T + p["bias_h_l0"] + x @ p["weight_xh"].T)
-    np.testing.assert_allclose(cell(gw.tensor(x), gw.tensor(h)).data, t * hh + (1 - t) * h)
+    np.testing.assert_allclose(cell(gw.tensor(x), gw.tensor(h)).array, t * hh + (1 - t) * h)
     # a very negative transform bias closes the gate: the state is carried unchanged
     carry = HighwayRNNCell(3, 4, transform_bias=-50.0, dtype=np.float64)
-    np.testing.assert_allclose(carry(gw.tensor(x), gw.tensor(h)).data, h, atol=1e-12)
+    np.testing.assert_allclose(carry(gw.tensor(x), gw.tensor(h)).array, h, atol=1e-12)
 
 
 def test_highway_rnn_depth2_gradcheck(rng):

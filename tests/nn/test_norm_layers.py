@@ -9,9 +9,9 @@ from gradwise import nn
 
 
 def _check_grads(ours, theirs, gx, tx):
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-9)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-9)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=1e-9, err_msg=n)
+        np.testing.assert_allclose(p.grad.array, tp.grad.numpy(), atol=1e-9, err_msg=n)
 
 
 @pytest.mark.parametrize("name,shape,kw", [
@@ -31,7 +31,7 @@ def test_batch_norm_running_stats_after_several_steps_equal_torchs(name, shape, 
         x = rng.standard_normal(shape) * (step + 1) + step
         gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         gy, ty = ours(gx), theirs(tx)
-        np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-10)
+        np.testing.assert_allclose(gy.array, ty.detach().numpy(), atol=1e-10)
         v = rng.standard_normal(shape)
         gy.backward(v)
         (ty * torch.tensor(v)).sum().backward()
@@ -39,19 +39,19 @@ def test_batch_norm_running_stats_after_several_steps_equal_torchs(name, shape, 
         for p in list(ours.parameters()) + list(theirs.parameters()):
             p.grad = None
     for k, v in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[k].data, v.numpy(), atol=1e-12, err_msg=k)
-    assert int(ours.num_batches_tracked.data) == 4
-    assert ours.num_batches_tracked.data.dtype == np.int64
+        np.testing.assert_allclose(ours.state_dict()[k].array, v.numpy(), atol=1e-12, err_msg=k)
+    assert int(ours.num_batches_tracked.array) == 4
+    assert ours.num_batches_tracked.array.dtype == np.int64
     ours.eval()
     theirs.eval()
     x = rng.standard_normal(shape)
     gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     gy, ty = ours(gx), theirs(tx)
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(gy.array, ty.detach().numpy(), atol=1e-10)
     gy.backward(np.ones(shape))
     ty.sum().backward()
     _check_grads(ours, theirs, gx, tx)
-    assert int(ours.num_batches_tracked.data) == 4  # eval leaves the buffers alone
+    assert int(ours.num_batches_tracked.array) == 4  # eval leaves the buffers alone
 
 
 def test_batch_norm_without_running_stats_uses_batch_stats_in_eval_like_torch():
@@ -59,7 +59,7 @@ def test_batch_norm_without_running_stats_uses_batch_stats_in_eval_like_torch():
     theirs = torch.nn.BatchNorm2d(3, track_running_stats=False, dtype=torch.float64).eval()
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
     x = np.random.default_rng(1).standard_normal((4, 3, 2, 2))
-    np.testing.assert_allclose(ours(gw.tensor(x)).data,
+    np.testing.assert_allclose(ours(gw.tensor(x)).array,
                                theirs(torch.tensor(x)).detach().numpy(), atol=1e-10)
 
 
@@ -68,8 +68,8 @@ def test_batch_norm_loads_a_torch_state_dict_strictly():
     theirs(torch.randn(8, 4, 3, 3))
     ours = nn.BatchNorm2d(4)
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()}, strict=True)
-    np.testing.assert_array_equal(ours.running_var.data, theirs.running_var.numpy())
-    assert int(ours.num_batches_tracked.data) == 1
+    np.testing.assert_array_equal(ours.running_var.array, theirs.running_var.numpy())
+    assert int(ours.num_batches_tracked.array) == 1
 
 
 def test_layer_norm_lrn_and_dropout2d_layers_match_torch():
@@ -87,17 +87,17 @@ def test_layer_norm_lrn_and_dropout2d_layers_match_torch():
         x = rng.standard_normal(shape)
         gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         gy, ty = ours(gx), theirs(tx)
-        np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-6)
+        np.testing.assert_allclose(gy.array, ty.detach().numpy(), atol=1e-6)
         gy.backward(np.ones(shape))
         ty.sum().backward()
-        np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-6)
+        np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-6)
     drop = nn.Dropout2d(0.3)
     assert repr(drop) == repr(torch.nn.Dropout2d(0.3))
     x = np.ones((4, 5, 2, 2))
     gw.manual_seed(0)
-    y = drop(gw.tensor(x)).data
+    y = drop(gw.tensor(x)).array
     assert np.all((y == 0).all((2, 3)) | np.isclose(y, 1 / 0.7).all((2, 3)))
-    np.testing.assert_array_equal(drop.eval()(gw.tensor(x)).data, x)
+    np.testing.assert_array_equal(drop.eval()(gw.tensor(x)).array, x)
 
 
 def test_norm_layer_errors_name_the_layer():

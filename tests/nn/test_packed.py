@@ -27,7 +27,7 @@ def test_pack_padded_sequence_matches_torch_layout_and_gradient():
             gp = grnn.pack_padded_sequence(gx, lengths, batch_first=batch_first,
                                            enforce_sorted=enforce)
             np.testing.assert_array_equal(gp.batch_sizes, tp.batch_sizes.numpy())
-            np.testing.assert_array_equal(gp.data.data, tp.data.detach().numpy())
+            np.testing.assert_array_equal(gp.data.array, tp.data.detach().numpy())
             if enforce:
                 assert gp.sorted_indices is None and tp.sorted_indices is None
             else:
@@ -36,7 +36,7 @@ def test_pack_padded_sequence_matches_torch_layout_and_gradient():
             v = rng.standard_normal(gp.data.shape)
             (tp.data * torch.tensor(v)).sum().backward()
             gp.data.backward(v)
-            np.testing.assert_array_equal(gx.grad.data, tx.grad.numpy())  # zero on padding
+            np.testing.assert_array_equal(gx.grad.array, tx.grad.numpy())  # zero on padding
 
 
 def test_pad_packed_sequence_round_trip_matches_torch():
@@ -52,15 +52,15 @@ def test_pad_packed_sequence_round_trip_matches_torch():
             g_pad, g_len = grnn.pad_packed_sequence(gp, batch_first=batch_first,
                                                     padding_value=-1.0, total_length=total)
             assert g_pad.shape == tuple(t_pad.shape)
-            np.testing.assert_array_equal(g_pad.data, t_pad.numpy())
-            np.testing.assert_array_equal(g_len.data, t_len.numpy())
+            np.testing.assert_array_equal(g_pad.array, t_pad.numpy())
+            np.testing.assert_array_equal(g_len.array, t_len.numpy())
     # gradient flows back from the padded batch to each input sequence
     g_pad, _ = grnn.pad_packed_sequence(gp, batch_first=True)
     (g_pad * 2.0).sum().backward()
     for s in g_in:
-        np.testing.assert_array_equal(s.grad.data, np.full(s.shape, 2.0))
+        np.testing.assert_array_equal(s.grad.array, np.full(s.shape, 2.0))
     for a, b in zip(grnn.unpack_sequence(gp), seqs):
-        np.testing.assert_array_equal(a.data, b)
+        np.testing.assert_array_equal(a.array, b)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -72,10 +72,10 @@ def test_pad_sequence_matches_torch(batch_first, side):
                           padding_value=7.0, padding_side=side)
     g_in = [gw.tensor(s, requires_grad=True) for s in seqs]
     g = grnn.pad_sequence(g_in, batch_first=batch_first, padding_value=7.0, padding_side=side)
-    np.testing.assert_array_equal(g.data, t.numpy())
+    np.testing.assert_array_equal(g.array, t.numpy())
     g.sum().backward()
     for s in g_in:
-        np.testing.assert_array_equal(s.grad.data, np.ones(s.shape))
+        np.testing.assert_array_equal(s.grad.array, np.ones(s.shape))
 
 
 MODES = {
@@ -122,7 +122,7 @@ def test_packed_rnn_matches_torch(mode, lengths, enforce, layers, bidirectional,
     g_res = [g_pad] + (list(g_hn) if isinstance(g_hn, tuple) else [g_hn])
     t_loss, g_loss = 0, None
     for k, (g, t) in enumerate(zip(g_res, t_res)):
-        np.testing.assert_allclose(g.data, t.detach().numpy(), atol=1e-12, rtol=1e-10,
+        np.testing.assert_allclose(g.array, t.detach().numpy(), atol=1e-12, rtol=1e-10,
                                    err_msg=f"output {k}")
         v = rng.standard_normal(g.shape)
         t_loss = t_loss + (t * torch.tensor(v)).sum()
@@ -130,13 +130,13 @@ def test_packed_rnn_matches_torch(mode, lengths, enforce, layers, bidirectional,
         g_loss = term if g_loss is None else g_loss + term
     t_loss.backward()
     g_loss.backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-12, rtol=1e-10)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-12, rtol=1e-10)
     if with_h0:
         for a, b in zip(gh, th):
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=1e-12, rtol=1e-10)
+            np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=1e-12, rtol=1e-10)
     g_params = dict(gm.named_parameters())
     for name, p in tm.named_parameters():
-        np.testing.assert_allclose(g_params[name].grad.data, p.grad.numpy(), atol=1e-12,
+        np.testing.assert_allclose(g_params[name].grad.array, p.grad.numpy(), atol=1e-12,
                                    rtol=1e-10, err_msg=name)
 
 
@@ -149,15 +149,15 @@ def test_packed_outputs_are_zero_past_each_length_and_h_n_is_the_last_valid_step
     out, h_n = m(grnn.pack_padded_sequence(gw.tensor(x), lengths, batch_first=True,
                                            enforce_sorted=False))
     pad, lens = grnn.pad_packed_sequence(out, batch_first=True)
-    np.testing.assert_array_equal(lens.data, lengths)
+    np.testing.assert_array_equal(lens.array, lengths)
     for b, n in enumerate(lengths):
-        assert np.all(pad.data[b, n:] == 0)
+        assert np.all(pad.array[b, n:] == 0)
         # each sequence alone gives the same result as inside the packed batch
         y1, h1 = m(gw.tensor(x[b:b + 1, :n].transpose(1, 0, 2)))
-        np.testing.assert_allclose(pad.data[b, :n], y1.data[:, 0], atol=1e-12)
-        np.testing.assert_allclose(h_n.data[:, b], h1.data[:, 0], atol=1e-12)
-        np.testing.assert_allclose(h_n.data[1, b], pad.data[b, 0, H:], atol=1e-12)  # reverse
-        np.testing.assert_allclose(h_n.data[0, b], pad.data[b, n - 1, :H], atol=1e-12)
+        np.testing.assert_allclose(pad.array[b, :n], y1.array[:, 0], atol=1e-12)
+        np.testing.assert_allclose(h_n.array[:, b], h1.array[:, 0], atol=1e-12)
+        np.testing.assert_allclose(h_n.array[1, b], pad.array[b, 0, H:], atol=1e-12)  # reverse
+        np.testing.assert_allclose(h_n.array[0, b], pad.array[b, n - 1, :H], atol=1e-12)
 
 
 def test_packing_errors_are_clear():
@@ -183,7 +183,7 @@ def test_detach_hidden_cuts_the_graph_and_keeps_values():
     c = gw.randn(2, 3, requires_grad=True) * 3.0
     dh, (dh2, dc2) = detach_hidden(h), detach_hidden((h, c))
     for a, b in [(dh, h), (dh2, h), (dc2, c)]:
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
         assert a.is_leaf and not a.requires_grad
     assert detach_hidden(None) is None
     assert isinstance(detach_hidden([h, c]), list)
@@ -209,6 +209,6 @@ def test_chunk_sequence_windows_and_truncated_bptt_training_step():
         out, hidden = m(window, hidden)
         seq.grad = None
         out.sum().backward()
-        g = seq.grad.data
+        g = seq.grad.array
         assert np.all(g[4 * k:4 * k + 4] != 0) and np.all(np.delete(g, range(4 * k, 4 * k + 4),
                                                                      axis=0) == 0)

@@ -28,20 +28,20 @@ def test_pool_layer_matches_torch(name, args, kw, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     gy, ty = ours(gx), theirs(tx)
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(gy.array, ty.detach().numpy(), atol=1e-12)
     gy.backward(np.ones(gy.shape))
     ty.sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=1e-12)
 
 
 def test_max_pool_layers_return_torch_indices():
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 9))
     y, idx = nn.MaxPool2d(3, 2, 1, return_indices=True)(gw.tensor(x))
     ty, tidx = torch.nn.MaxPool2d(3, 2, 1, return_indices=True)(torch.tensor(x))
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    np.testing.assert_array_equal(idx.array, tidx.numpy())
     _, idx = nn.AdaptiveMaxPool2d(3, return_indices=True)(gw.tensor(x))
     _, tidx = torch.nn.AdaptiveMaxPool2d(3, return_indices=True)(torch.tensor(x))
-    np.testing.assert_array_equal(idx.data, tidx.numpy())
+    np.testing.assert_array_equal(idx.array, tidx.numpy())
 
 
 def test_pool_layer_errors_name_the_layer():

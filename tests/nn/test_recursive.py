@@ -26,8 +26,8 @@ def test_recursive_net_matches_recursive_numpy_transcription(tree, rng):
     net = RecursiveNN(4, dtype=np.float64)
     leaves = rng.standard_normal((5, 4))
     root, table = net(gw.tensor(leaves), tree)
-    ref = _numpy_compose(tree, leaves, net.weight.data, net.bias.data)
-    np.testing.assert_allclose(root.data, ref, atol=1e-12)
+    ref = _numpy_compose(tree, leaves, net.weight.array, net.bias.array)
+    np.testing.assert_allclose(root.array, ref, atol=1e-12)
 
 
 def test_forest_is_composed_level_by_level_and_matches_single_trees(rng):
@@ -38,7 +38,7 @@ def test_forest_is_composed_level_by_level_and_matches_single_trees(rng):
     roots, table = net(leaves, trees)
     assert roots.shape == (3, 3) and table.shape == (6 + 7, 3)  # 2 + 2 + 3 internal nodes
     for k, t in enumerate(trees):
-        np.testing.assert_allclose(roots.data[k], net(leaves, t)[0].data, atol=1e-12)
+        np.testing.assert_allclose(roots.array[k], net(leaves, t)[0].array, atol=1e-12)
 
 
 def test_recursive_net_gradcheck_leaves_and_parameters(rng):

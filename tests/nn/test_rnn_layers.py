@@ -48,20 +48,20 @@ def run_and_compare(gm, tm, x, hx, atol, rtol, seed=1):
     for k, (g, t) in enumerate(zip(g_flat, t_flat)):
         assert g.shape == tuple(t.shape), f"output {k}: shape {g.shape} vs {tuple(t.shape)}"
         assert g.dtype == t.detach().numpy().dtype
-        np.testing.assert_allclose(g.data, t.detach().numpy(), atol=atol, rtol=rtol,
+        np.testing.assert_allclose(g.array, t.detach().numpy(), atol=atol, rtol=rtol,
                                    err_msg=f"output {k}")
         v = rng.standard_normal(g.shape).astype(g.dtype)
         loss = loss + (t * torch.tensor(v)).sum()
         g.backward(v, retain_graph=k < len(g_flat) - 1)
     loss.backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=atol, rtol=rtol,
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=atol, rtol=rtol,
                                err_msg="d input")
     for k, (g, t) in enumerate(zip(gh or (), th or ())):
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), atol=atol, rtol=rtol,
+        np.testing.assert_allclose(g.grad.array, t.grad.numpy(), atol=atol, rtol=rtol,
                                    err_msg=f"d hx[{k}]")
     g_params = dict(gm.named_parameters())
     for name, p in tm.named_parameters():
-        np.testing.assert_allclose(g_params[name].grad.data, p.grad.numpy(), atol=atol, rtol=rtol,
+        np.testing.assert_allclose(g_params[name].grad.array, p.grad.numpy(), atol=atol, rtol=rtol,
                                    err_msg=f"d {name}")
 
 
@@ -124,9 +124,9 @@ def test_gradwise_state_dict_loads_into_torch():
     gw.manual_seed(0)
     gm = nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype=np.float64)
     tm = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True).double()
-    tm.load_state_dict({k: torch.tensor(v.data) for k, v in gm.state_dict().items()}, strict=True)
+    tm.load_state_dict({k: torch.tensor(v.array) for k, v in gm.state_dict().items()}, strict=True)
     x = np.random.default_rng(0).standard_normal((T, N, I))
-    np.testing.assert_allclose(gm(gw.tensor(x))[0].data, tm(torch.tensor(x))[0].detach().numpy(),
+    np.testing.assert_allclose(gm(gw.tensor(x))[0].array, tm(torch.tensor(x))[0].detach().numpy(),
                                atol=1e-12)
 
 
@@ -134,7 +134,7 @@ def test_default_init_is_uniform_one_over_sqrt_hidden():
     gw.manual_seed(0)
     m = nn.GRU(8, 64, num_layers=2, bidirectional=True)
     bound = 1 / np.sqrt(64)
-    allw = np.concatenate([p.data.ravel() for p in m.parameters()])
+    allw = np.concatenate([p.array.ravel() for p in m.parameters()])
     assert allw.dtype == np.float32
     assert np.abs(allw).max() <= bound
     assert np.abs(allw).max() > 0.95 * bound  # fills the interval, not a narrower one
@@ -158,10 +158,10 @@ def test_reprs_match_torch():
 
 def test_flatten_parameters_is_a_noop():
     m = nn.LSTM(I, H)
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v.array.copy() for k, v in m.state_dict().items()}
     assert m.flatten_parameters() is None
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v.array, before[k])
 
 
 def test_dropout_between_layers_only_in_training():
@@ -169,20 +169,20 @@ def test_dropout_between_layers_only_in_training():
     m = nn.LSTM(I, H, num_layers=2, dropout=0.5, dtype=np.float64)
     x = gw.tensor(np.random.default_rng(0).standard_normal((T, N, I)))
     m.eval()
-    y1, y2 = m(x)[0].data, m(x)[0].data
+    y1, y2 = m(x)[0].array, m(x)[0].array
     np.testing.assert_array_equal(y1, y2)  # eval: deterministic
     m.train()
     gw.manual_seed(1)
-    a = m(x)[0].data
+    a = m(x)[0].array
     gw.manual_seed(1)
-    b = m(x)[0].data
+    b = m(x)[0].array
     gw.manual_seed(2)
-    c = m(x)[0].data
+    c = m(x)[0].array
     np.testing.assert_array_equal(a, b)  # dropout masks come from the library RNG
     assert not np.allclose(a, c) and not np.allclose(a, y1)
     # dropout=0 in training equals eval
     m0 = nn.LSTM(I, H, num_layers=2, dropout=0.0, dtype=np.float64)
-    np.testing.assert_array_equal(m0.train()(x)[0].data, m0.eval()(x)[0].data)
+    np.testing.assert_array_equal(m0.train()(x)[0].array, m0.eval()(x)[0].array)
 
 
 def test_dropout_with_one_layer_warns_like_torch():
@@ -225,11 +225,11 @@ def test_cells_match_torch(kind, bias, with_h0, batched):
         g_state = gc(gx[step], g_state)
         t_h = t_state[0] if kind == "lstm" else t_state
         g_h = g_state[0] if kind == "lstm" else g_state
-        np.testing.assert_allclose(g_h.data, t_h.detach().numpy(), atol=1e-12, rtol=1e-10)
+        np.testing.assert_allclose(g_h.array, t_h.detach().numpy(), atol=1e-12, rtol=1e-10)
         t_loss = t_loss + (t_h * torch.tensor(v[step])).sum()
         g_outs.append(g_h * gw.tensor(v[step]))
     if kind == "lstm":
-        np.testing.assert_allclose(g_state[1].data, t_state[1].detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(g_state[1].array, t_state[1].detach().numpy(), atol=1e-12)
         t_loss = t_loss + t_state[1].sum()
         g_outs.append(g_state[1])
     t_loss.backward()
@@ -238,13 +238,13 @@ def test_cells_match_torch(kind, bias, with_h0, batched):
         g_loss = g_loss + o.sum()
     g_loss.backward()
     for a, b in zip(gx, tx):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=1e-12, rtol=1e-10)
+        np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=1e-12, rtol=1e-10)
     if with_h0:
         for a, b in zip(gh, th):
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), atol=1e-12, rtol=1e-10)
+            np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=1e-12, rtol=1e-10)
     g_params = dict(gc.named_parameters())
     for name, p in tc.named_parameters():
-        np.testing.assert_allclose(g_params[name].grad.data, p.grad.numpy(), atol=1e-12,
+        np.testing.assert_allclose(g_params[name].grad.array, p.grad.numpy(), atol=1e-12,
                                    rtol=1e-10, err_msg=name)
 
 

@@ -20,11 +20,11 @@ def test_seed_002_backprop_example_to_four_decimals():
     loss.backward()
 
     # ŷ, dL/dW = (ŷ − y) ⊙ tanh'(Wx) xᵀ, and W' = W − 0.1·dL/dW, as on the slide
-    np.testing.assert_array_equal(np.round(y_hat.data[0], 4), [0.0500, -0.1293])
-    np.testing.assert_array_equal(np.round(layer.weight.grad.data, 4),
+    np.testing.assert_array_equal(np.round(y_hat.array[0], 4), [0.0500, -0.1293])
+    np.testing.assert_array_equal(np.round(layer.weight.grad.array, 4),
                                   [[0.0549, 0.1646, 0.1097], [-0.0619, -0.1856, -0.1238]])
     opt.step()
-    np.testing.assert_array_equal(np.round(layer.weight.data, 4),
+    np.testing.assert_array_equal(np.round(layer.weight.array, 4),
                                   [[-0.0055, -0.1165, 0.3890], [0.3062, -0.3814, -0.1876]])
 
     # the step lowers the loss on the same example

@@ -30,14 +30,14 @@ def test_tdnn_matches_delay_formula_and_torch(causal, rng):
     h = x
     ref = torch.tensor(x)
     for layer, d in zip(net.layers, (1, 3)):
-        w, b = layer.weight.data, layer.bias.data
+        w, b = layer.weight.array, layer.bias.array
         h = np.tanh(_numpy_tdnn_layer(h, w, b, d, causal))
         if causal:
             ref = torch.nn.functional.pad(ref, (d * (w.shape[2] - 1), 0))
         ref = torch.tanh(torch.nn.functional.conv1d(ref, torch.tensor(w), torch.tensor(b), dilation=d))
     out = net(gw.tensor(x))
-    np.testing.assert_allclose(out.data, h, atol=1e-12)
-    np.testing.assert_allclose(out.data, ref.numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.array, h, atol=1e-12)
+    np.testing.assert_allclose(out.array, ref.numpy(), atol=1e-12)
     assert out.shape == ((2, 2, 12) if causal else (2, 2, 12 - 2 - 3))
     assert net.receptive_field == 1 + 2 + 3
 
@@ -49,7 +49,7 @@ def test_causal_tdnn_never_looks_ahead_and_sees_its_receptive_field(rng):
     assert net.receptive_field == 1 + 2 + 4 + 8
     x = gw.tensor(rng.standard_normal((1, 2, 30)), requires_grad=True)
     net(x)[0, 0, 20].backward()
-    touched = np.flatnonzero(np.abs(x.grad.data).sum(axis=(0, 1)))
+    touched = np.flatnonzero(np.abs(x.grad.array).sum(axis=(0, 1)))
     assert touched.max() == 20 and touched.min() == 20 - net.receptive_field + 1
 
 
@@ -65,15 +65,15 @@ def test_ar_fit_recovers_coefficients_and_forecasts():
     y = ar_series(4000, coeffs=(0.6, -0.2, 0.1), intercept=0.3, noise_std=0.1,
                   rng=np.random.default_rng(0))
     model = AR(3, dtype=np.float64).fit(y)
-    np.testing.assert_allclose(model.linear.weight.data[0], [0.6, -0.2, 0.1], atol=0.04)
+    np.testing.assert_allclose(model.linear.weight.array[0], [0.6, -0.2, 0.1], atol=0.04)
     yt = gw.tensor(y[None, :, None])
-    pred = model(yt).data[0, :, 0]
-    ref = model.linear.bias.data[0] + sum(model.linear.weight.data[0, k - 1] * y[3 - k:-k]
+    pred = model(yt).array[0, :, 0]
+    ref = model.linear.bias.array[0] + sum(model.linear.weight.array[0, k - 1] * y[3 - k:-k]
                                                 for k in (1, 2, 3))
     np.testing.assert_allclose(pred, ref, atol=1e-12)
     # a recursive forecast equals one-step predictions fed back by hand
-    fc = model.forecast(yt[:, :100], 3).data[0, :, 0]
-    w, b, hist = model.linear.weight.data[0], model.linear.bias.data[0], list(y[:100])
+    fc = model.forecast(yt[:, :100], 3).array[0, :, 0]
+    w, b, hist = model.linear.weight.array[0], model.linear.bias.array[0], list(y[:100])
     for _ in range(3):
         hist.append(b + w[0] * hist[-1] + w[1] * hist[-2] + w[2] * hist[-3])
     np.testing.assert_allclose(fc, hist[100:], atol=1e-12)
@@ -92,7 +92,7 @@ def test_narx_regressors_match_data_helper_and_gradcheck(rng):
     x, y = rng.standard_normal(10), rng.standard_normal(10)
     reg = model.regressors(gw.tensor(x[None, :, None]), gw.tensor(y[None, :, None]))
     feats, _ = narx_regressors(x, y, 2, 3)
-    np.testing.assert_allclose(reg.data[0], feats)
+    np.testing.assert_allclose(reg.array[0], feats)
     xt = gw.tensor(rng.standard_normal((2, 6, 1)), requires_grad=True)
     yt = gw.tensor(rng.standard_normal((2, 6, 1)), requires_grad=True)
     assert gradcheck(lambda x, y, *p: model(x, y), [xt, yt, *model.parameters()])
@@ -106,8 +106,8 @@ def test_closed_loop_is_open_loop_on_its_own_predictions(rng):
     y0 = rng.standard_normal((3, 2, 1))
     sim = model.simulate(x, gw.tensor(y0))
     assert sim.shape == (3, 7, 1)
-    y_full = gw.tensor(np.concatenate([y0, sim.data], axis=1))
-    np.testing.assert_allclose(model(x, y_full).data, sim.data, atol=1e-12)
+    y_full = gw.tensor(np.concatenate([y0, sim.array], axis=1))
+    np.testing.assert_allclose(model(x, y_full).array, sim.array, atol=1e-12)
 
 
 def test_narx_learns_a_nonlinear_system_open_loop_and_runs_closed_loop():
@@ -127,7 +127,7 @@ def test_narx_learns_a_nonlinear_system_open_loop_and_runs_closed_loop():
         loss.backward()
         opt.step()
     sim = model.simulate(gw.tensor(x[None, 300:, None]), gw.tensor(y[None, 300:302, None]))
-    nrmse = np.sqrt(np.mean((sim.data[0, :, 0] - y[302:]) ** 2) / np.var(y[302:]))
+    nrmse = np.sqrt(np.mean((sim.array[0, :, 0] - y[302:]) ** 2) / np.var(y[302:]))
     assert nrmse < 0.1, nrmse
 
 

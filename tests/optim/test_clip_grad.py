@@ -39,7 +39,7 @@ def assert_grads_close(g_params, t_params, **tol):
             assert gp.grad is None
         else:
             assert gp.grad.dtype == np.dtype(str(tp.grad.dtype).replace("torch.", ""))
-            np.testing.assert_allclose(gp.grad.data, tp.grad.numpy(), **tol)
+            np.testing.assert_allclose(gp.grad.array, tp.grad.numpy(), **tol)
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, 0.5, math.inf, -math.inf, 0.0])
@@ -55,13 +55,13 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, rng):
 
 def test_clip_grad_norm_uses_one_global_norm_not_one_per_tensor(rng):
     g_params, _ = make_params(rng, with_none=False)
-    grads = [p.grad.data.copy() for p in g_params]
+    grads = [p.grad.array.copy() for p in g_params]
     total = clip_grad_norm_(g_params, max_norm=1.0).item()
     assert total == pytest.approx(np.sqrt(sum((g**2).sum() for g in grads)), rel=1e-12)
     coef = 1.0 / (total + 1e-6)
     for p, g in zip(g_params, grads):  # every gradient scaled by the same factor
-        np.testing.assert_allclose(p.grad.data, g * coef, rtol=1e-14)
-    new_total = np.sqrt(sum((p.grad.data**2).sum() for p in g_params))
+        np.testing.assert_allclose(p.grad.array, g * coef, rtol=1e-14)
+    new_total = np.sqrt(sum((p.grad.array**2).sum() for p in g_params))
     assert new_total == pytest.approx(1.0, rel=1e-5)  # (1e-6 in the denominator)
 
 
@@ -77,7 +77,7 @@ def test_clip_grad_norm_float32_keeps_dtype_and_matches_torch(rng):
 @pytest.mark.parametrize("bad", [math.inf, math.nan])
 def test_clip_grad_norm_error_if_nonfinite_like_torch(bad, rng):
     g_params, t_params = make_params(rng)
-    g_params[1].grad.data[0] = bad
+    g_params[1].grad.array[0] = bad
     t_params[1].grad[0] = bad
     with pytest.raises(RuntimeError, match="non-finite"):
         torch.nn.utils.clip_grad_norm_(t_params, 1.0, error_if_nonfinite=True)
@@ -94,7 +94,7 @@ def test_clip_grad_norm_single_tensor_empty_list_and_generator():
     p = gw.zeros(3, dtype=np.float64, requires_grad=True)
     p.grad = gw.tensor([3.0, 4.0, 0.0], dtype=np.float64)
     assert clip_grad_norm_(p, 1.0).item() == pytest.approx(5.0)
-    np.testing.assert_allclose(p.grad.data, [3 / (5 + 1e-6), 4 / (5 + 1e-6), 0.0], rtol=1e-15)
+    np.testing.assert_allclose(p.grad.array, [3 / (5 + 1e-6), 4 / (5 + 1e-6), 0.0], rtol=1e-15)
     total = clip_grad_norm_([], 1.0)
     assert total.item() == torch.nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
     with pytest.warns(UserWarning, match="empty generator"):
@@ -120,7 +120,7 @@ def test_clip_grad_value_matches_torch(clip_value, rng):
     assert clip_grad_value_(g_params, clip_value) is None
     torch.nn.utils.clip_grad_value_(t_params, clip_value)
     assert_grads_close(g_params, t_params, rtol=0, atol=0)
-    assert max(np.abs(p.grad.data).max() for p in g_params if p.grad is not None) <= clip_value
+    assert max(np.abs(p.grad.array).max() for p in g_params if p.grad is not None) <= clip_value
 
 
 def test_clipping_tames_an_exploding_rnn_gradient():
@@ -130,11 +130,11 @@ def test_clipping_tames_an_exploding_rnn_gradient():
     for _ in range(30):
         h = w @ h
     h.sum().backward()
-    before = np.linalg.norm(w.grad.data)
+    before = np.linalg.norm(w.grad.array)
     assert before > 1e5
     returned = clip_grad_norm_([w], max_norm=5.0)
     assert returned.item() == pytest.approx(before)
-    assert np.linalg.norm(w.grad.data) == pytest.approx(5.0, rel=1e-6)
+    assert np.linalg.norm(w.grad.array) == pytest.approx(5.0, rel=1e-6)
 
 
 @settings(max_examples=40, deadline=None)
@@ -149,9 +149,9 @@ def test_clipped_gradients_have_at_most_max_norm_and_keep_direction(sizes, scale
         p = gw.zeros(n, dtype=np.float64, requires_grad=True)
         p.grad = gw.tensor(scale * rng.standard_normal(n), dtype=np.float64)
         params.append(p)
-    before = np.concatenate([p.grad.data for p in params])
+    before = np.concatenate([p.grad.array for p in params])
     total = clip_grad_norm_(params, max_norm, norm_type=norm_type).item()
-    after = np.concatenate([p.grad.data for p in params])
+    after = np.concatenate([p.grad.array for p in params])
     assert total == pytest.approx(np.linalg.norm(before, norm_type), rel=1e-12)
     assert np.linalg.norm(after, norm_type) <= max_norm * (1 + 1e-12)
     factor = min(1.0, max_norm / (total + 1e-6))

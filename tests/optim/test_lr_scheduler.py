@@ -168,7 +168,7 @@ def test_scheduler_drives_a_training_run_like_torch():
         t_opt.step()
         g_s.step()
         t_s.step()
-        np.testing.assert_allclose(gw_w.data, t_w.detach().numpy(), rtol=1e-10)
+        np.testing.assert_allclose(gw_w.array, t_w.detach().numpy(), rtol=1e-10)
     assert g_s.get_last_lr() == t_s.get_last_lr() == [0.05 * 0.5**4]
 
 

@@ -85,7 +85,7 @@ def run_gw(opt, params, data):
         opt.zero_grad()
         gw_loss(params, x, y).backward()
         opt.step()
-        snapshots.append({k: p.data.copy() for k, p in params.items()})
+        snapshots.append({k: p.array.copy() for k, p in params.items()})
     return snapshots
 
 
@@ -117,7 +117,7 @@ def test_trajectory_matches_torch_float64(name, kwargs):
     g_traj, t_traj = run_gw(g_opt, gp, data), run_torch(t_opt, tp, data)
     assert_trajectories_equal(g_traj, t_traj)
     # the parameter that never gets a gradient is skipped: unchanged and without state
-    np.testing.assert_array_equal(gp["unused"].data, weights["unused"])
+    np.testing.assert_array_equal(gp["unused"].array, weights["unused"])
     assert gp["unused"].grad is None
 
 
@@ -140,7 +140,7 @@ def test_state_dict_has_torch_structure_and_values(name, kwargs):
                 assert g_value == int(t_value.item())
             else:
                 assert isinstance(g_value, gw.Tensor)
-                np.testing.assert_allclose(g_value.data, t_value.numpy(), rtol=1e-10, atol=1e-13)
+                np.testing.assert_allclose(g_value.array, t_value.numpy(), rtol=1e-10, atol=1e-13)
     for g_group, t_group in zip(g_sd["param_groups"], t_sd["param_groups"]):
         assert g_group["params"] == t_group["params"]
         for key, value in g_group.items():
@@ -156,7 +156,7 @@ def test_state_dict_round_trip_resumes_bitwise(name, kwargs):
     gp = gw_params(weights)
     opt = getattr(optim, name)(list(gp.values()), **kwargs)
     run_gw(opt, gp, data[:10])
-    saved = pickle.dumps((opt.state_dict(), {k: p.data for k, p in gp.items()}))
+    saved = pickle.dumps((opt.state_dict(), {k: p.array for k, p in gp.items()}))
     run_gw(opt, gp, data[10:12])  # training on must not change the saved copy
 
     opt_state, param_values = pickle.loads(saved)
@@ -255,16 +255,16 @@ def test_step_with_closure_returns_loss_and_matches_torch():
         t_value = t_opt.step(t_closure)
         np.testing.assert_allclose(g_value.item(), t_value.item(), rtol=1e-12)
     for k in gp:
-        np.testing.assert_allclose(gp[k].data, tp[k].detach().numpy(), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(gp[k].array, tp[k].detach().numpy(), rtol=1e-10, atol=1e-13)
 
 
 def test_step_updates_parameter_arrays_in_place_without_recording_a_graph():
     p = gw.tensor([1.0, 2.0], requires_grad=True)
-    array = p.data
+    array = p.array
     (p * p).sum().backward()
     optim.SGD([p], lr=0.25).step()
-    assert p.data is array  # views and tied weights see the update
-    np.testing.assert_array_equal(p.data, [0.5, 1.0])
+    assert p.array is array  # views and tied weights see the update
+    np.testing.assert_array_equal(p.array, [0.5, 1.0])
     assert p.is_leaf and p.grad_fn is None
 
 
@@ -273,7 +273,7 @@ def test_zero_grad_sets_none_by_default_or_zeros():
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     (p * p).sum().backward()
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(p.grad.array, [0.0, 0.0])
     opt.step()  # a zero gradient is not skipped: the momentum buffer is created
     assert "momentum_buffer" in opt.state[p]
     opt.zero_grad()
@@ -284,8 +284,8 @@ def test_works_with_nn_parameters_and_named_parameters():
     layer = gw.nn.Linear(3, 2).double()
     t_layer = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
-        t_layer.weight.copy_(torch.tensor(layer.weight.data))
-        t_layer.bias.copy_(torch.tensor(layer.bias.data))
+        t_layer.weight.copy_(torch.tensor(layer.weight.array))
+        t_layer.bias.copy_(torch.tensor(layer.bias.array))
     g_opt = optim.Adam(layer.named_parameters(), lr=0.1)
     t_opt = torch.optim.Adam(t_layer.named_parameters(), lr=0.1)
     assert g_opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
@@ -297,8 +297,8 @@ def test_works_with_nn_parameters_and_named_parameters():
         t_layer(torch.tensor(x)).tanh().sum().backward()
         g_opt.step()
         t_opt.step()
-    np.testing.assert_allclose(layer.weight.data, t_layer.weight.detach().numpy(), rtol=1e-10)
-    np.testing.assert_allclose(layer.bias.data, t_layer.bias.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(layer.weight.array, t_layer.weight.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(layer.bias.array, t_layer.bias.detach().numpy(), rtol=1e-10)
 
 
 BAD_ARGUMENTS = [

@@ -33,7 +33,7 @@ def train_a_little(model, opt, sched, steps=3):
 
 
 def params(model):
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.array.copy() for k, v in model.state_dict().items()}
 
 
 def assert_same_params(a, b):
@@ -50,7 +50,7 @@ def test_round_trip_restores_model_optimizer_scheduler_and_rng(tmp_path):
                            model_config={"hidden": 5, "sizes": (3, 2)}, epoch=1, step=3,
                            metrics={"val_loss": 0.5}, extra={"vocab": ["a", "b"]},
                            extra_tensors={"hidden": np.arange(6.0).reshape(2, 3)})
-    expected_draw = gw.randn(3).data
+    expected_draw = gw.randn(3).array
     assert path.suffix == ".json" and (tmp_path / "ckpt.safetensors").exists()
 
     model2, opt2, sched2 = make(1)
@@ -63,9 +63,9 @@ def test_round_trip_restores_model_optimizer_scheduler_and_rng(tmp_path):
     for i in s1["state"]:
         assert s1["state"][i]["step"] == s2["state"][i]["step"] == 3
         for k in ("exp_avg", "exp_avg_sq"):
-            np.testing.assert_array_equal(s1["state"][i][k].data, s2["state"][i][k].data)
+            np.testing.assert_array_equal(s1["state"][i][k].array, s2["state"][i][k].array)
     assert sched2.last_epoch == sched.last_epoch and sched2.get_last_lr() == sched.get_last_lr()
-    np.testing.assert_array_equal(gw.randn(3).data, expected_draw)   # library RNG restored
+    np.testing.assert_array_equal(gw.randn(3).array, expected_draw)   # library RNG restored
     assert ckpt.step == 3 and ckpt.epoch == 1 and ckpt.metrics == {"val_loss": 0.5}
     assert ckpt.model_config == {"hidden": 5, "sizes": [3, 2]}
     assert ckpt.extra == {"vocab": ["a", "b"]}
@@ -77,7 +77,7 @@ def test_files_are_plain_safetensors_and_json_without_pickle(tmp_path):
     train_a_little(model, opt, sched)
     path = save_checkpoint(tmp_path / "c", model, opt, sched, model_name="mlp")
     tensors = safetensors.numpy.load_file(str(tmp_path / "c.safetensors"))
-    np.testing.assert_array_equal(tensors["model.0.weight"], model[0].weight.data)
+    np.testing.assert_array_equal(tensors["model.0.weight"], model[0].weight.array)
     assert "optimizer.state.0.exp_avg" in " ".join(tensors)
     meta = json.loads(path.read_text())
     assert meta["format"] == "gradwise-checkpoint" and meta["model"]["name"] == "mlp"
@@ -175,8 +175,8 @@ def test_failure_while_copying_rolls_everything_back(tmp_path, monkeypatch):
     assert_same_params(before, params(model2))
     after = opt2.state_dict()
     for i in opt_before["state"]:
-        np.testing.assert_array_equal(after["state"][i]["exp_avg"].data,
-                                      opt_before["state"][i]["exp_avg"].data)
+        np.testing.assert_array_equal(after["state"][i]["exp_avg"].array,
+                                      opt_before["state"][i]["exp_avg"].array)
         assert after["state"][i]["step"] == 1
     assert gw.get_rng_state() == rng_before
 

@@ -36,7 +36,7 @@ def test_shift_step_augments_training_batches_only():
 
     class Echo:
         def __call__(self, xb):
-            calls.append(xb.data.copy())
+            calls.append(xb.array.copy())
             return Tensor(np.zeros((xb.shape[0], 10), np.float32))
 
     x = np.zeros((8, 1, 28, 28), np.float32)
@@ -108,9 +108,9 @@ def test_chrono_init_sets_lstm_gate_biases(rng):
     from gradwise.train.tasks import adding
 
     model = adding.AddingModel("lstm", hidden_size=16)
-    g_before = model.rnn.bias_ih_l0.data[32:].copy()
+    g_before = model.rnn.bias_ih_l0.array[32:].copy()
     adding.chrono_init(model.rnn, 200, rng)
-    b_ih, b_hh = model.rnn.bias_ih_l0.data, model.rnn.bias_hh_l0.data
+    b_ih, b_hh = model.rnn.bias_ih_l0.array, model.rnn.bias_hh_l0.array
     b_f = b_ih[16:32]
     assert np.all(b_f >= 0) and np.all(b_f <= np.log(199)) and b_f.std() > 0.1
     np.testing.assert_array_equal(b_ih[:16], -b_f)

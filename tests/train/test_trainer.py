@@ -33,7 +33,7 @@ def build(seed, tmp_path=None, max_steps=None, epochs=None, callbacks=(), **kwar
 
 
 def state_of(trainer):
-    params = {k: v.data.copy() for k, v in trainer.model.state_dict().items()}
+    params = {k: v.array.copy() for k, v in trainer.model.state_dict().items()}
     opt = trainer.optimizer.state_dict()["state"]
     return params, {i: {k: np.asarray(getattr(v, "data", v)).copy() for k, v in s.items()}
                     for i, s in opt.items()}
@@ -133,7 +133,7 @@ def test_training_reduces_the_loss_and_clips_the_gradient_norm():
     trainer.fit()
     assert trainer.history[-1]["val_loss"] < trainer.history[0]["val_loss"]
     # the reported norm is the norm BEFORE clipping; after clipping it is at most 0.05
-    total = np.sqrt(sum(float((p.grad.data ** 2).sum()) for p in trainer.model.parameters()))
+    total = np.sqrt(sum(float((p.grad.array ** 2).sum()) for p in trainer.model.parameters()))
     assert total <= 0.05 + 1e-6 and max(seen) > 0.05
 
 
@@ -189,7 +189,7 @@ def test_stateful_step_function_state_is_saved_and_restored(tmp_path):
         def __call__(self, model, batch, training):
             x, y = batch
             out = model(x) + gw.tensor(self.h)
-            self.h = self.h * 0.5 + out.data.mean(0)
+            self.h = self.h * 0.5 + out.array.mean(0)
             return StepOutput(nn.functional.cross_entropy(out, y), len(y), out, y)
 
     def run(seed, steps, resume=False):
@@ -209,7 +209,7 @@ def test_stateful_step_function_state_is_saved_and_restored(tmp_path):
     part.save_checkpoint()
     resumed = run(3, 9, resume=True)
     np.testing.assert_array_equal(resumed.step_fn.h, full.step_fn.h)
-    np.testing.assert_array_equal(resumed.model.weight.data, full.model.weight.data)
+    np.testing.assert_array_equal(resumed.model.weight.array, full.model.weight.array)
 
 
 def test_bad_arguments_are_rejected_early():

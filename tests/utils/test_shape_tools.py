@@ -155,9 +155,9 @@ def test_summary_totals_equal_parameter_counts(name, size, dtype):
     model = models.create(name, **kw)
     model.train()
     s = summary(model, size, dtype=dtype)
-    count = sum(p.data.size for p in model.parameters())
+    count = sum(p.array.size for p in model.parameters())
     assert s.total_params == count == sum(r.params for r in s.rows)
-    assert s.trainable_params == sum(p.data.size for p in model.parameters() if p.requires_grad)
+    assert s.trainable_params == sum(p.array.size for p in model.parameters() if p.requires_grad)
     assert s.total_macs > 0 and s.output_shape[0] == 1
     # the model is left as it was: training mode, no hooks
     assert model.training and all(not m._forward_hooks for m in model.modules())

@@ -58,7 +58,7 @@ def gradient_norms(trained: RNNLanguageModel, vocab, text: str, steps: int,
     window = np.stack([ids[s:s + steps] for s in starts], axis=1)              # (T, N)
     target = Tensor(np.asarray([ids[s + steps] for s in starts], np.int64))    # (N,)
     # float64: the tanh RNN's gradient falls below float32's smallest number within ~30 steps
-    x = Tensor(embed(Tensor(window)).data.astype(np.float64))                 # (T, N, E)
+    x = Tensor(embed(Tensor(window)).array.astype(np.float64))                 # (T, N, E)
     V = len(vocab)
     models = {
         "tanh RNN (untrained)": (nn.RNN(x.shape[-1], hidden), nn.Linear(hidden, V)),

@@ -46,7 +46,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     vs = [rng.standard_normal(o.shape) for o in outs]
 
     def loss():
-        return sum(float((o.data * v).sum()) for o, v in zip(_outputs(fn, inputs), vs))
+        return sum(float((o.array * v).sum()) for o, v in zip(_outputs(fn, inputs), vs))
 
     for i in checked:
         inputs[i].grad = None
@@ -57,9 +57,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
 
     for i in checked:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
+        analytic = np.zeros(x.shape) if x.grad is None else x.grad.array
         numeric = np.zeros(x.shape)
-        flat = x.data.reshape(-1)  # a view: perturb in place
+        flat = x.array.reshape(-1)  # a view: perturb in place
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + eps

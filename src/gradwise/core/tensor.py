@@ -11,37 +11,72 @@ from . import autograd
 from .dtype import get_default_dtype, infer_array
 
 
+class VersionCounter:
+    """A count of in-place edits, shared by a tensor and the views that share its memory."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+    def bump(self):
+        self.value += 1
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_index", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_counter", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)
-        self.data = data
+        self.array = data
         self.grad = None
         self._node = None
         self._index = 0
+        self._counter = VersionCounter()
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
+    # -- data and versions -----------------------------------------------------------------
+    @property
+    def data(self):
+        """This tensor's values as a new leaf cut from autograd, sharing memory (PyTorch's
+        ``.data``). In-place edits through it bump this tensor's version, so a backward that
+        needs the old values raises instead of computing with the new ones."""
+        return _shared_view(self)
+
+    @data.setter
+    def data(self, value):
+        value = value.array if isinstance(value, Tensor) else np.asarray(value)
+        if value.shape != self.shape:
+            raise ValueError(f".data = ...: new value has shape {value.shape}, tensor has "
+                             f"{self.shape}")
+        self.array = value
+        self._counter.bump()
+
+    @property
+    def _version(self):
+        """How many in-place edits this tensor's memory has had (PyTorch's ``_version``)."""
+        return self._counter.value
+
     # -- properties ------------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self):
@@ -56,18 +91,18 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     # -- conversion ------------------------------------------------------------------------
     def numpy(self):
@@ -75,18 +110,18 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy()."
             )
-        return self.data
+        return self.array
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python scalar, "
                 f"got shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -95,14 +130,14 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"Boolean value of a Tensor with {self.data.size} values is ambiguous"
+                f"Boolean value of a Tensor with {self.array.size} values is ambiguous"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def astype(self, dtype):
         return self.to(dtype)
@@ -114,17 +149,17 @@ class Tensor:
         return self.to(np.float64)
 
     def long(self):
-        return Tensor(self.data.astype(np.int64))
+        return Tensor(self.array.astype(np.int64))
 
     def int(self):
-        return Tensor(self.data.astype(np.int32))
+        return Tensor(self.array.astype(np.int32))
 
     def bool(self):
-        return Tensor(self.data.astype(np.bool_))
+        return Tensor(self.array.astype(np.bool_))
 
     # -- autograd --------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
+        if requires_grad and not np.issubdtype(self.array.dtype, np.inexact):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
             )
@@ -136,8 +171,8 @@ class Tensor:
         return self
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data)
+        """A new leaf sharing this tensor's memory and version counter, cut from the graph."""
+        return _shared_view(self)
 
     def detach_(self):
         self._node, self._index, self.requires_grad = None, 0, False
@@ -154,7 +189,7 @@ class Tensor:
         if self.grad is None:
             self.grad = Tensor(np.array(g, dtype=self.dtype, copy=True))
         else:
-            self.grad.data = self.grad.data + g
+            self.grad.array = self.grad.array + g
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
@@ -163,14 +198,14 @@ class Tensor:
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; got shape "
                     f"{self.shape}: pass gradient= of that shape"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones_like(self.array)
         else:
-            g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            g = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient)
             if g.shape != self.shape:
                 raise ValueError(
                     f"backward: gradient has shape {g.shape}, expected the output's {self.shape}"
@@ -178,38 +213,81 @@ class Tensor:
             g = g.astype(self.dtype, copy=False)
         autograd.run_backward(self, g, retain_graph=retain_graph)
 
-    # -- in-place helpers (no autograd, like torch's under no_grad) --------------------------
-    def zero_(self):
-        self.data[...] = 0
+    # -- in-place edits ---------------------------------------------------------------------
+    # Every in-place path bumps the version counter; a node that saved this tensor's memory
+    # checks the counter in backward (see ``autograd``).
+    def _write(self, values):
+        """Overwrite every element with ``values`` (broadcast), outside autograd."""
+        if autograd.is_grad_enabled() and self.requires_grad:
+            if self.is_leaf:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation: "
+                    "wrap it in `with gw.no_grad():` or write through `.data`"
+                )
+            self._node, self._index, self.requires_grad = None, 0, False  # values no longer depend on the graph
+        self.array[...] = values
+        self._counter.bump()
         return self
+
+    def _inplace(self, op, *args, **kwargs):
+        """Apply the out-of-place ``op(self, *args)`` and store the result in this tensor's memory.
+
+        With autograd recording, the result's history replaces this tensor's (the op reads a
+        copy of the old values, so its own saved arrays stay valid)."""
+        track = autograd.is_grad_enabled() and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        )
+        if not track:
+            with autograd.no_grad():
+                out = op(self, *args, **kwargs)
+            return self._store(out, op)
+        if self.is_leaf and self.requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation: "
+                "wrap it in `with gw.no_grad():` or write through `.data`"
+            )
+        old = Tensor(self.array.copy())
+        old._node, old._index, old.requires_grad = self._node, self._index, self.requires_grad
+        out = op(old, *args, **kwargs)
+        self._store(out, op)
+        self._node, self._index, self.requires_grad = out._node, out._index, out.requires_grad
+        return self
+
+    def _store(self, out, op):
+        if out.shape != self.shape:
+            raise RuntimeError(
+                f"in-place {getattr(op, '__name__', 'op')}: result of shape {out.shape} does not "
+                f"fit the tensor's shape {self.shape}"
+            )
+        if out.dtype != self.dtype and not np.can_cast(out.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(
+                f"in-place {getattr(op, '__name__', 'op')}: result type {out.dtype} can't be cast "
+                f"to the tensor's dtype {self.dtype}"
+            )
+        self.array[...] = out.array
+        self._counter.bump()
+        return self
+
+    def zero_(self):
+        return self._write(0)
 
     def fill_(self, value):
-        self.data[...] = value
-        return self
+        return self._write(value.array if isinstance(value, Tensor) else value)
 
-    def copy_(self, src):
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
-            raise ValueError(f"copy_: source shape {src.shape} does not match {self.shape}")
-        self.data[...] = src
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
+    def uniform_(self, a=0.0, b=1.0, generator=None):
         from .random import default_generator
 
-        self.data[...] = default_generator().uniform(a, b, self.shape)
-        return self
+        return self._write((generator or default_generator()).uniform(a, b, self.shape))
 
-    def normal_(self, mean=0.0, std=1.0):
+    def normal_(self, mean=0.0, std=1.0, generator=None):
         from .random import default_generator
 
-        self.data[...] = default_generator().normal(mean, std, self.shape)
-        return self
+        return self._write((generator or default_generator()).normal(mean, std, self.shape))
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extra = ""
-        if self.data.dtype not in (get_default_dtype(), np.int64, np.bool_):
+        if self.array.dtype not in (get_default_dtype(), np.int64, np.bool_):
             extra += f", dtype={self.dtype}"
         if self._node is not None:
             extra += f", grad_fn={self._node!r}"
@@ -220,10 +298,16 @@ class Tensor:
     __hash__ = object.__hash__
 
 
+def _shared_view(t):
+    out = Tensor(t.array)
+    out._counter = t._counter
+    return out
+
+
 def tensor(data, dtype=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (Python floats -> default dtype)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     return Tensor(infer_array(data, dtype), requires_grad=requires_grad)
 
 
@@ -237,5 +321,5 @@ def from_numpy(array):
 def as_array(x, dtype=None):
     """The ndarray behind a Tensor, array or scalar."""
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     return np.asarray(x, dtype=dtype)

@@ -31,7 +31,7 @@ class Dataset:
 
 
 def _as_array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value.array if isinstance(value, Tensor) else np.asarray(value)
 
 
 class TensorDataset(Dataset):
@@ -56,7 +56,7 @@ class TensorDataset(Dataset):
             )
 
     def __getitem__(self, index):
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        return tuple(Tensor(t.array[index]) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -64,7 +64,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         """The collated batch for ``indices``: a list of Tensors (N, ...), as default_collate gives."""
         idx = np.asarray(indices, dtype=np.int64)
-        return [Tensor(t.data[idx]) for t in self.tensors]
+        return [Tensor(t.array[idx]) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -37,7 +37,7 @@ def default_collate(batch):
         raise TypeError(f"default_collate: expected a non-empty list of samples, got {batch!r}")
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray)):
-        arrays = [b.data if isinstance(b, Tensor) else b for b in batch]
+        arrays = [b.array if isinstance(b, Tensor) else b for b in batch]
         if isinstance(elem, np.ndarray) and elem.dtype.kind in "USO":
             raise TypeError(f"default_collate: arrays of dtype {elem.dtype} cannot be collated")
         shapes = {a.shape for a in arrays}
@@ -82,7 +82,7 @@ def _is_sequence(x) -> bool:
 
 def _pad(seqs, pad_value, batch_first):
     """Pad along the first axis. Returns (padded (N, L, *) or (L, N, *), lengths (N,), mask)."""
-    arrays = [s.data if isinstance(s, Tensor) else infer_array(s) for s in seqs]
+    arrays = [s.array if isinstance(s, Tensor) else infer_array(s) for s in seqs]
     trailing = {a.shape[1:] for a in arrays if a.shape[0] > 0} or {arrays[0].shape[1:]}
     if len(trailing) > 1:
         raise RuntimeError(

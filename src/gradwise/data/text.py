@@ -143,7 +143,7 @@ class Vocab:
     def decode(self, ids, skip_specials=()) -> list:
         """Tokens of ``ids`` (a list, array or Tensor of ints); drops those in ``skip_specials``."""
         if isinstance(ids, Tensor):
-            ids = ids.data
+            ids = ids.array
         out = []
         for i in np.asarray(ids).reshape(-1).tolist():
             if not 0 <= i < len(self.itos):
@@ -195,7 +195,7 @@ def lm_batchify(ids, batch_size: int) -> Tensor:
 
     Shape: ids (L,) -> (L // N, N), int64.
     """
-    data = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+    data = ids.array if isinstance(ids, Tensor) else np.asarray(ids)
     if data.ndim != 1:
         raise ValueError(f"lm_batchify: expected 1-D token ids, got shape {data.shape}")
     if batch_size <= 0 or len(data) < batch_size:
@@ -219,7 +219,7 @@ def bptt_windows(data, bptt: int):
     Yields:
         x (s, N), y (s, N): Tensors with ``y[t] = data[i*bptt + t + 1]``.
     """
-    arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+    arr = data.array if isinstance(data, Tensor) else np.asarray(data)
     if arr.ndim != 2:
         raise ValueError(f"bptt_windows: expected batchified data (T, N), got shape {arr.shape}")
     if bptt <= 0:

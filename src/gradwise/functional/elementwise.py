@@ -90,7 +90,7 @@ def pow_forward(a, b):
 
 def pow_backward(g, cache):
     a, b, out = cache
-    ga = g * b * np.power(a, np.subtract(b, 1))  # d(a^b)/da = b·a^(b-1)
+    ga = g * b * np.power(a, b - 1)  # d(a^b)/da = b·a^(b-1)
     gb = None
     if isinstance(b, np.ndarray) and np.issubdtype(b.dtype, np.inexact):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -130,8 +130,20 @@ def _binary(name, fwd, bwd):
     return op
 
 
-add = _binary("add", add_forward, add_backward)
-sub = _binary("sub", sub_forward, sub_backward)
+_add = _binary("add", add_forward, add_backward)
+_sub = _binary("sub", sub_forward, sub_backward)
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha · other, with broadcasting."""
+    return _add(input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """input − alpha · other, with broadcasting."""
+    return _sub(input, other if alpha == 1 else mul(other, alpha))
+
+
 mul = _binary("mul", mul_forward, mul_backward)
 div = _binary("div", div_forward, div_backward)
 pow = _binary("pow", pow_forward, pow_backward)  # noqa: A001 (torch name)
@@ -329,9 +341,9 @@ def where_backward(g, cache):
 
 def where(condition, input, other):
     """input where condition else other (broadcast)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     return apply_op(where_forward, where_backward, cond.astype(bool), input, other)
 
 
 def sign(input):
-    return Tensor(np.sign(input.data))
+    return Tensor(np.sign(input.array))

@@ -59,8 +59,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
     Shape: input (*) -> output (*, embedding_dim)
     """
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
+    w = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
     if sparse:
         raise ValueError("embedding: sparse gradients are not supported by gradwise (dense only)")
     if not np.issubdtype(idx.dtype, np.integer):

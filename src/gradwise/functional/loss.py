@@ -49,7 +49,7 @@ def _unreduce(g, shape, reduction, n):
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else (None if x is None else np.asarray(x))
+    return x.array if isinstance(x, Tensor) else (None if x is None else np.asarray(x))
 
 
 def _check_same_shape(fn, input, target):

@@ -1,6 +1,8 @@
 """Attach the functional ops to Tensor as operators and methods (``x + y``, ``x.sum(1)``)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.tensor import Tensor
 from . import elementwise as E
 from . import linalg as L
@@ -35,7 +37,7 @@ def _to(self, dtype=None, *args, **kwargs):
         return g.astype(src)
 
     if not np.issubdtype(dtype, np.inexact):
-        return Tensor(self.data.astype(dtype))
+        return Tensor(self.array.astype(dtype))
     return apply_op(forward, backward, self, name="to")
 
 
@@ -63,14 +65,46 @@ METHODS = {
 }
 
 
+def _copy(self, src):
+    """``src`` broadcast to this tensor's shape and cast to its dtype (differentiable)."""
+    src = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+    try:
+        shape = np.broadcast_shapes(src.shape, self.shape)
+    except ValueError:
+        shape = None
+    if shape != self.shape:
+        raise RuntimeError(f"copy_: source of shape {src.shape} can't be broadcast to the "
+                           f"tensor's shape {self.shape}")
+    out = _to(src, self.dtype)
+    return out if out.shape == self.shape else S.expand(out, *self.shape)
+
+
+def _inplace(op):
+    def method(self, *args, **kwargs):
+        return self._inplace(op, *args, **kwargs)
+
+    method.__name__ = f"{getattr(op, '__name__', 'op')}_"
+    return method
+
+
+# name_ -> the out-of-place op it stores back (Tensor._inplace handles versions and autograd)
+INPLACE = {
+    "add_": E.add, "sub_": E.sub, "mul_": E.mul, "div_": E.div, "pow_": E.pow,
+    "clamp_": E.clamp, "clip_": E.clamp, "neg_": E.neg, "abs_": E.abs, "exp_": E.exp,
+    "log_": E.log, "sqrt_": E.sqrt, "tanh_": E.tanh, "sigmoid_": E.sigmoid, "relu_": E.relu,
+    "square_": E.square, "reciprocal_": E.reciprocal, "masked_fill_": S.masked_fill,
+    "copy_": _copy,
+}
+
+
 def _compare(name):
     import numpy as np
 
     fn = getattr(np, name)
 
     def method(self, other):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(fn(self.data, other))
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor(fn(self.array, other))
 
     return method
 
@@ -85,12 +119,14 @@ COMPARISONS = {
 def _invert(self):
     import numpy as np
 
-    return Tensor(np.logical_not(self.data) if self.dtype == bool else ~self.data)
+    return Tensor(np.logical_not(self.array) if self.dtype == bool else ~self.array)
 
 
 def bind():
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
+    for name, op in INPLACE.items():
+        setattr(Tensor, name, _inplace(op))
     for name, np_name in COMPARISONS.items():
         setattr(Tensor, name, _compare(np_name))
     for name in ("lt", "le", "gt", "ge", "eq", "ne"):

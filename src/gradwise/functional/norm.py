@@ -20,7 +20,7 @@ from ..core.tensor import Tensor
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a.array if isinstance(a, Tensor) else a
 
 
 # ----------------------------------------------------------------------------- batch norm
@@ -84,7 +84,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Shape: (N, C, *) -> (N, C, *)
     """
-    x = input.data if isinstance(input, Tensor) else np.asarray(input)
+    x = input.array if isinstance(input, Tensor) else np.asarray(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input (N, C, *), got shape {x.shape}")
     C = x.shape[1]

@@ -132,7 +132,7 @@ def _select_backward(g, cache):
 def _max_min(input, dim, keepdim, arg, name):
     if dim is None:
         return amax(input) if name == "max" else amin(input)
-    x = input.data
+    x = input.array
     d = _axes(dim, x.ndim)[0]
     idx = np.expand_dims(arg(x, axis=d), d)
     values = apply_op(_select_forward, _select_backward, input, idx, dim=d, name=name)
@@ -151,14 +151,14 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 
 
 def argmax(input, dim=None, keepdim=False):
-    x = input.data if isinstance(input, Tensor) else np.asarray(input)
+    x = input.array if isinstance(input, Tensor) else np.asarray(input)
     if dim is None:
         return Tensor(np.asarray(np.argmax(x), dtype=np.int64))
     return Tensor(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim=False):
-    x = input.data if isinstance(input, Tensor) else np.asarray(input)
+    x = input.array if isinstance(input, Tensor) else np.asarray(input)
     if dim is None:
         return Tensor(np.asarray(np.argmin(x), dtype=np.int64))
     return Tensor(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))

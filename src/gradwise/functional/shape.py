@@ -140,7 +140,7 @@ def _index_arrays(index):
     if isinstance(index, tuple):
         return tuple(_index_arrays(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -163,7 +163,7 @@ def getitem(input, index):
 
 
 def gather(input, dim, index):
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
     return apply_op(_gather_forward, _gather_backward, input, idx, dim=dim, name="gather")
 
 
@@ -182,7 +182,7 @@ def _gather_backward(g, cache):
 
 
 def index_select(input, dim, index):
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
     sl = [slice(None)] * input.ndim
     sl[dim] = idx
     return getitem(input, tuple(sl))
@@ -311,7 +311,7 @@ def masked_fill_backward(g, mask):
 
 def masked_fill(input, mask, value):
     """Replace entries where the (broadcastable) boolean mask is True with value."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
     m = np.broadcast_to(m, np.broadcast_shapes(m.shape, input.shape))
@@ -322,7 +322,7 @@ def masked_fill(input, mask, value):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding with a new last dim of size num_classes."""
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"one_hot: expected an integer tensor, got {idx.dtype}")
     n = int(idx.max()) + 1 if num_classes < 0 else num_classes

@@ -122,8 +122,8 @@ class Seq2Seq(nn.Module):
 
     # -- encoder -------------------------------------------------------------------------------
     def _check_src(self, src, src_lengths):
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        lengths = np.asarray(src_lengths.data if isinstance(src_lengths, Tensor) else src_lengths)
+        src = src.array if isinstance(src, Tensor) else np.asarray(src)
+        lengths = np.asarray(src_lengths.array if isinstance(src_lengths, Tensor) else src_lengths)
         if src.ndim != 2 or not np.issubdtype(src.dtype, np.integer):
             raise ValueError(f"Seq2Seq: expected src (N, S) integer token ids, got shape "
                              f"{src.shape} dtype {src.dtype}")
@@ -168,7 +168,7 @@ class Seq2Seq(nn.Module):
 
     def forward(self, src, src_lengths, tgt, teacher_forcing_ratio: float = 1.0,
                 generator: np.random.Generator | None = None):
-        tgt = np.asarray(tgt.data if isinstance(tgt, Tensor) else tgt)
+        tgt = np.asarray(tgt.array if isinstance(tgt, Tensor) else tgt)
         if tgt.ndim != 2 or tgt.shape[1] < 2 or tgt.shape[0] != np.shape(src)[0]:
             raise ValueError(f"Seq2Seq: expected tgt (N, T ≥ 2) starting with BOS, with N = "
                              f"{np.shape(src)[0]}, got {tgt.shape}")
@@ -184,12 +184,12 @@ class Seq2Seq(nn.Module):
             logits.append(step_logits)
             alphas.append(alpha)
             teacher = teacher_forcing_ratio >= 1.0 or rng.random() < teacher_forcing_ratio
-            y_prev = tgt[:, i + 1] if teacher else step_logits.data.argmax(-1)
+            y_prev = tgt[:, i + 1] if teacher else step_logits.array.argmax(-1)
         return F.stack(logits, 1), F.stack(alphas, 1)
 
     def loss(self, logits, tgt):
         """Token-level cross-entropy against tgt[:, 1:], padding ignored."""
-        tgt = np.asarray(tgt.data if isinstance(tgt, Tensor) else tgt)
+        tgt = np.asarray(tgt.array if isinstance(tgt, Tensor) else tgt)
         V = logits.shape[-1]
         return F.cross_entropy(logits.reshape(-1, V), Tensor(tgt[:, 1:].reshape(-1)),
                                ignore_index=self.config.pad_idx)
@@ -212,11 +212,11 @@ class Seq2Seq(nn.Module):
         toks, alphas = [], []
         for _ in range(max_len):
             logits, state, alpha = self.decode_step(y_prev, state, enc, mask, kp)
-            logp = F.log_softmax(logits, -1).data
+            logp = F.log_softmax(logits, -1).array
             y = logp.argmax(-1)
             score += np.where(done, 0.0, logp[np.arange(N), y])
             toks.append(np.where(done, cfg.pad_idx, y))
-            alphas.append(np.where(done[:, None], 0.0, alpha.data))
+            alphas.append(np.where(done[:, None], 0.0, alpha.array))
             done |= y == cfg.eos_idx
             y_prev = y
             if done.all():
@@ -266,7 +266,7 @@ class Seq2Seq(nn.Module):
             kpk = kp[rows] if kp is not None else None
             y_prev = [t[-1] if t else cfg.bos_idx for t in tokens]
             logits, new_state, alpha_w = self.decode_step(y_prev, state, e, m, kpk)
-            logp = F.log_softmax(logits, -1).data  # (k, V)
+            logp = F.log_softmax(logits, -1).array  # (k, V)
             cand = (scores[:, None] + logp).reshape(-1)
             order = np.argsort(-cand, kind="stable")[: 2 * B]
             keep_beam, keep_tok = [], []
@@ -278,7 +278,7 @@ class Seq2Seq(nn.Module):
                         finished.append(Hypothesis(
                             toks, float(cand[flat]),
                             float(cand[flat] / length_penalty(len(toks), alpha, penalty)),
-                            np.concatenate([attn[b], alpha_w.data[b:b + 1]])))
+                            np.concatenate([attn[b], alpha_w.array[b:b + 1]])))
                     continue
                 if len(keep_beam) < B:
                     keep_beam.append(b)
@@ -286,7 +286,7 @@ class Seq2Seq(nn.Module):
             if len(finished) >= B or not keep_beam:
                 break
             idx = np.array(keep_beam)
-            attn = [np.concatenate([attn[b], alpha_w.data[b:b + 1]]) for b in keep_beam]
+            attn = [np.concatenate([attn[b], alpha_w.array[b:b + 1]]) for b in keep_beam]
             tokens = [tokens[b] + [t] for b, t in zip(keep_beam, keep_tok)]
             scores = cand[idx * logp.shape[1] + np.array(keep_tok)]
             state = select(new_state, idx)

@@ -41,7 +41,7 @@ def max_norm_(weight, max_norm: float = 3.0, dim: int = 1):
     """
     if max_norm <= 0:
         raise ValueError(f"max_norm_: max_norm must be > 0, got {max_norm}")
-    w = weight.data
+    w = weight.array
     norms = np.sqrt((w.astype(np.float64) ** 2).sum(axis=dim, keepdims=True))
     scale = np.where(norms > max_norm, max_norm / np.maximum(norms, 1e-12), 1.0)
     w *= scale.astype(w.dtype)

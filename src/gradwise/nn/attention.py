@@ -128,7 +128,7 @@ def dot_product_attention(query, key, value, mask=None, scale=1.0):
             f"dot_product_attention: query and key sizes differ: {query.shape[2]} vs {key.shape[2]}"
         )
     shape = (query.shape[0], query.shape[1], key.shape[1])
-    m = _broadcast_mask(mask.data if isinstance(mask, Tensor) else mask, shape,
+    m = _broadcast_mask(mask.array if isinstance(mask, Tensor) else mask, shape,
                         "dot_product_attention")
     return apply_op(dot_attention_forward, dot_attention_backward, query, key, value, m,
                     scale=float(scale), name="dot_attention")
@@ -175,7 +175,7 @@ def additive_attention(query_proj, key_proj, v, value, mask=None):
             f"keys {tuple(key_proj.shape)}, v {tuple(v.shape)}"
         )
     shape = (query_proj.shape[0], query_proj.shape[1], key_proj.shape[1])
-    m = _broadcast_mask(mask.data if isinstance(mask, Tensor) else mask, shape,
+    m = _broadcast_mask(mask.array if isinstance(mask, Tensor) else mask, shape,
                         "additive_attention")
     return apply_op(additive_attention_forward, additive_attention_backward, query_proj,
                     key_proj, v, value, m, name="additive_attention")

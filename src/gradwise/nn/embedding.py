@@ -58,7 +58,7 @@ class Embedding(Module):
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:
-            w = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            w = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
             if w.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
                                  f"{embedding_dim}), got {w.shape}")
@@ -67,7 +67,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -91,7 +91,7 @@ class Embedding(Module):
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
         """An Embedding whose weight is ``embeddings`` (2-D array or Tensor; memory is shared,
         as in PyTorch). ``freeze=True`` (default) keeps it fixed during training."""
-        w = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        w = embeddings.array if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if w.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{w.shape}")

@@ -129,7 +129,7 @@ class EchoStateNetwork(Module):
 
     # -- reservoir ---------------------------------------------------------------------------
     def _as_3d(self, u):
-        u = u.data if isinstance(u, Tensor) else np.asarray(u)
+        u = u.array if isinstance(u, Tensor) else np.asarray(u)
         if u.ndim not in (2, 3) or u.shape[-1] != self.input_size or u.shape[0] == 0:
             raise ValueError(
                 f"EchoStateNetwork: expected input (T, N, {self.input_size}) or "
@@ -142,7 +142,7 @@ class EchoStateNetwork(Module):
     def _check_x0(self, x0, n):
         if x0 is None:
             return np.zeros((n, self.reservoir_size), self.weight_res.dtype)
-        x0 = x0.data if isinstance(x0, Tensor) else np.asarray(x0)
+        x0 = x0.array if isinstance(x0, Tensor) else np.asarray(x0)
         x0 = x0[None] if x0.ndim == 1 else x0
         if x0.shape != (n, self.reservoir_size):
             raise ValueError(
@@ -153,7 +153,7 @@ class EchoStateNetwork(Module):
 
     def _step(self, ub, x):
         """One reservoir update from the projected input ub = W_in u + b."""
-        cand = np.tanh(ub + x @ self.weight_res.data.T)
+        cand = np.tanh(ub + x @ self.weight_res.array.T)
         return (1.0 - self.leak_rate) * x + self.leak_rate * cand
 
     def states(self, input, x0=None) -> np.ndarray:
@@ -163,7 +163,7 @@ class EchoStateNetwork(Module):
         """
         u, single = self._as_3d(input)
         x = self._check_x0(x0, u.shape[1])
-        ub = u @ self.weight_in.data.T + self.bias_in.data  # all steps at once (T, N, R)
+        ub = u @ self.weight_in.array.T + self.bias_in.array  # all steps at once (T, N, R)
         xs = np.empty(ub.shape, ub.dtype)
         for t in range(u.shape[0]):
             x = self._step(ub[t], x)
@@ -184,7 +184,7 @@ class EchoStateNetwork(Module):
         washout = self.washout if washout is None else int(washout)
         ridge = self.ridge if ridge is None else float(ridge)
         u, single = self._as_3d(input)
-        y = target.data if isinstance(target, Tensor) else np.asarray(target)
+        y = target.array if isinstance(target, Tensor) else np.asarray(target)
         y = y[:, None, :] if single and y.ndim == 2 else y
         if y.shape != u.shape[:2] + (self.output_size,):
             raise ValueError(
@@ -197,7 +197,7 @@ class EchoStateNetwork(Module):
         xs = self.states(u, x0)
         z = self._features(u, xs)[washout:].reshape(-1, 1 + self.input_size + self.reservoir_size)
         yy = y[washout:].reshape(-1, self.output_size)
-        self.weight_out.data[...] = ridge_regression(z, yy, ridge).T
+        self.weight_out.array[...] = ridge_regression(z, yy, ridge).T
         self.fitted = True
         return self
 
@@ -207,7 +207,7 @@ class EchoStateNetwork(Module):
             raise RuntimeError("EchoStateNetwork: call fit() before forward()")
         u, single = self._as_3d(input)
         xs = self.states(u, x0)
-        y = self._features(u, xs) @ self.weight_out.data.T  # (T, N, O)
+        y = self._features(u, xs) @ self.weight_out.array.T  # (T, N, O)
         return Tensor(y[:, 0] if single else y)
 
     def generate(self, steps: int, warmup, x0=None):
@@ -227,11 +227,11 @@ class EchoStateNetwork(Module):
         check_positive_int("EchoStateNetwork.generate", steps=steps)
         u, single = self._as_3d(warmup)
         xs = self.states(u, x0)
-        w_out = self.weight_out.data
+        w_out = self.weight_out.array
         y = self._features(u[-1], xs[-1]) @ w_out.T  # (N, O)
         x, out = xs[-1], [y]
         for _ in range(steps - 1):
-            x = self._step(y @ self.weight_in.data.T + self.bias_in.data, x)
+            x = self._step(y @ self.weight_in.array.T + self.bias_in.array, x)
             y = self._features(y, x) @ w_out.T
             out.append(y)
         self.last_state = x

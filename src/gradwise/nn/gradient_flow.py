@@ -206,7 +206,7 @@ def numerical_state_jacobian(step, x, s, eps=1e-6):
 
 
 def _as64(t):
-    return None if t is None else Tensor(np.asarray(t.data if isinstance(t, Tensor) else t,
+    return None if t is None else Tensor(np.asarray(t.array if isinstance(t, Tensor) else t,
                                                     np.float64))
 
 
@@ -215,22 +215,22 @@ def _rnnbase_jacobians(model, inputs, hs, cs, init, state):
     T = len(hs[0])
     out = []
     for layer in range(model.num_layers):
-        x_all = inputs[layer].data.astype(np.float64)
+        x_all = inputs[layer].array.astype(np.float64)
         for direction in range(D):
             k = layer * D + direction
-            w = [None if p is None else p.data.astype(np.float64)
+            w = [None if p is None else p.array.astype(np.float64)
                  for p in model._weights(layer, direction)]
-            h0, c0 = (None if v is None else v.data.astype(np.float64) for v in init[k])
+            h0, c0 = (None if v is None else v.array.astype(np.float64) for v in init[k])
             order = list(range(T - 1, -1, -1)) if direction else list(range(T))
             per_t = [None] * T
             for pos, t in enumerate(order):
                 prev_t = order[pos - 1] if pos else None
-                h_prev = hs[k][prev_t].data.astype(np.float64) if prev_t is not None else h0
-                h_new = hs[k][t].data.astype(np.float64)
+                h_prev = hs[k][prev_t].array.astype(np.float64) if prev_t is not None else h0
+                h_new = hs[k][t].array.astype(np.float64)
                 if model.mode in ("RNN_TANH", "RNN_RELU"):
                     J = _analytic_rnn_jacobian(model.mode, w[1], h_new)
                 elif model.mode == "LSTM" and w[4] is None:
-                    c_prev = cs[k][prev_t].data.astype(np.float64) if prev_t is not None else c0
+                    c_prev = cs[k][prev_t].array.astype(np.float64) if prev_t is not None else c0
                     J = _analytic_lstm_jacobian(w, x_all[t], h_prev, c_prev, state)
                 else:
                     J = _numerical_rnnbase_jacobian(model, w, x_all[t], h_prev, cs, k, prev_t,
@@ -244,19 +244,19 @@ def _numerical_rnnbase_jacobian(model, w, x, h_prev, cs, k, prev_t, c0, state):
     weights = [_as64(p) for p in w]
     H_out = h_prev.shape[1]
     if model.mode == "LSTM":
-        c_prev = cs[k][prev_t].data.astype(np.float64) if prev_t is not None else c0
+        c_prev = cs[k][prev_t].array.astype(np.float64) if prev_t is not None else c0
 
         def step(xb, sb):
             hh, cc = (sb, np.repeat(c_prev, 2 * H_out, 0)) if state == "h" else \
                 (sb[:, :H_out], sb[:, H_out:])
             h1, c1 = rnn_step("LSTM", weights, Tensor(xb), Tensor(hh), Tensor(cc))
-            return h1.data if state == "h" else np.concatenate([h1.data, c1.data], 1)
+            return h1.array if state == "h" else np.concatenate([h1.array, c1.array], 1)
 
         s = h_prev if state == "h" else np.concatenate([h_prev, c_prev], 1)
     else:
         def step(xb, sb):
             return rnn_step(model.mode, weights, Tensor(xb), Tensor(sb), None,
-                            model.reset_after)[0].data
+                            model.reset_after)[0].array
 
         s = h_prev
     with no_grad():
@@ -265,14 +265,14 @@ def _numerical_rnnbase_jacobian(model, w, x, h_prev, cs, k, prev_t, c0, state):
 
 def _cell_jacobians(model: Recurrent, x, hs, h0):
     cell = copy.deepcopy(model.cell).double()  # finite differences in float64 for any cell
-    xs = x.data.astype(np.float64)
-    h = np.zeros((xs.shape[1], model.hidden_size)) if h0 is None else h0.data[0].astype(np.float64)
+    xs = x.array.astype(np.float64)
+    h = np.zeros((xs.shape[1], model.hidden_size)) if h0 is None else h0.array[0].astype(np.float64)
     out = []
     with no_grad():
         for t in range(xs.shape[0]):
-            J = numerical_state_jacobian(lambda xb, sb: cell(Tensor(xb), Tensor(sb)).data, xs[t], h)
+            J = numerical_state_jacobian(lambda xb, sb: cell(Tensor(xb), Tensor(sb)).array, xs[t], h)
             out.append(np.linalg.svd(J, compute_uv=False))
-            h = hs[t].data.astype(np.float64)
+            h = hs[t].array.astype(np.float64)
     return np.stack(out)[None]  # (1, T, N, H)
 
 
@@ -316,7 +316,7 @@ def gradient_flow(model, input, loss_fn, hx=None, jacobians: bool = True,
     loss.backward()
 
     def norms(seqs):
-        return np.array([[0.0 if s.grad is None else float(np.linalg.norm(s.grad.data))
+        return np.array([[0.0 if s.grad is None else float(np.linalg.norm(s.grad.array))
                           for s in seq] for seq in seqs])
 
     state = "hc" if cs is not None and lstm_state == "hc" else "h"

@@ -26,7 +26,7 @@ __all__ = [
 
 def _array(tensor, fn) -> np.ndarray:
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor.array
     if isinstance(tensor, np.ndarray):
         return tensor
     raise TypeError(f"init.{fn}: expected a Tensor, Parameter or ndarray, got "
@@ -38,7 +38,7 @@ def _rng(generator) -> np.random.Generator:
 
 
 def _fill(tensor, values):
-    arr = tensor.data if isinstance(tensor, Tensor) else tensor
+    arr = tensor.array if isinstance(tensor, Tensor) else tensor
     arr[...] = values
     return tensor
 

@@ -103,7 +103,7 @@ class LeakyRNN(Module):
 
     @property
     def time_constants(self) -> np.ndarray:
-        return 1.0 / self.alpha.data
+        return 1.0 / self.alpha.array
 
     def forward(self, input, h0=None):
         owner = owner_name(self)
@@ -112,7 +112,7 @@ class LeakyRNN(Module):
         if h is None:
             h = Tensor(np.zeros((x.shape[1], self.hidden_size), x.dtype))
         xw = F.linear(x, self.weight_ih_l0, self.bias_ih_l0)  # all steps at once (T, N, H)
-        alpha = self.alpha.data
+        alpha = self.alpha.array
         keep = 1.0 - alpha
         hs = []
         for t in range(x.shape[0]):

@@ -355,7 +355,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            src = value.data if isinstance(value, Tensor) else np.asarray(value)
+            src = value.array if isinstance(value, Tensor) else np.asarray(value)
             if src.shape != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} "
@@ -376,7 +376,7 @@ class Module:
                 + "\n\t".join(errors)
             )
         for target, src in copies:
-            target.data[...] = src.astype(target.dtype, copy=False)
+            target.array[...] = src.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # -- modes and utilities -------------------------------------------------------------------
@@ -404,7 +404,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def apply(self, fn) -> Module:
         """Call ``fn(module)`` on every child (recursively), then on self; e.g. custom init."""
@@ -422,9 +422,9 @@ class Module:
             for t in list(m._parameters.values()) + list(m._buffers.values()):
                 if t is None or not np.issubdtype(t.dtype, np.floating):
                     continue  # integer buffers (e.g. num_batches_tracked) keep their dtype
-                t.data = t.data.astype(dtype, copy=False)
+                t.array = t.array.astype(dtype, copy=False)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype, copy=False)
+                    t.grad.array = t.grad.array.astype(dtype, copy=False)
         return self
 
     def to(self, *args, **kwargs) -> Module:

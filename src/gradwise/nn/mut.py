@@ -160,7 +160,7 @@ class HighwayRNNCell(Module):
     def reset_parameters(self) -> None:
         uniform_init(self.parameters(), self.hidden_size)
         for l in range(self.depth):
-            getattr(self, f"bias_t_l{l}").data[...] = self.transform_bias
+            getattr(self, f"bias_t_l{l}").array[...] = self.transform_bias
 
     def forward(self, input, hx=None):
         s = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size)

@@ -21,7 +21,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), get_default_dtype())
         elif isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         elif not isinstance(data, np.ndarray):
             data = np.asarray(data)
             if data.dtype.kind == "f":
@@ -32,13 +32,13 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self.array, self.requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self.data.copy(), self.requires_grad)
+        out = Parameter(self.array.copy(), self.requires_grad)
         if self.grad is not None:
-            out.grad = Tensor(self.grad.data.copy())
+            out.grad = Tensor(self.grad.array.copy())
         memo[id(self)] = out
         return out

@@ -162,18 +162,18 @@ class AR(Module):
 
         Shape: series (N, T, D) or (T,) for one scalar series. Returns self.
         """
-        y = series.data if isinstance(series, Tensor) else np.asarray(series, np.float64)
+        y = series.array if isinstance(series, Tensor) else np.asarray(series, np.float64)
         y = y[None, :, None] if y.ndim == 1 else y
         self._check(Tensor(y))
         y64 = y.astype(np.float64)
-        X = delay_window(Tensor(y64), self.order, self.order).data.reshape(-1, self.order * self.num_series)
+        X = delay_window(Tensor(y64), self.order, self.order).array.reshape(-1, self.order * self.num_series)
         X = np.concatenate([np.ones((X.shape[0], 1)), X], axis=1)  # [1, y_{t−1}, ..., y_{t−K}]
         Y = y64[:, self.order:].reshape(-1, self.num_series)
         reg = ridge * np.eye(X.shape[1])
         reg[0, 0] = 0.0  # the intercept is not shrunk
         coef = np.linalg.solve(X.T @ X + reg, X.T @ Y)  # (1 + K·D, D)
-        self.linear.bias.data[...] = coef[0]
-        self.linear.weight.data[...] = coef[1:].T
+        self.linear.bias.array[...] = coef[0]
+        self.linear.weight.array[...] = coef[1:].T
         return self
 
     def forecast(self, history, steps: int):

@@ -53,12 +53,12 @@ class Adadelta(Optimizer):
             grad = -grad
         state["step"] += 1
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
-        v, u = state["square_avg"].data, state["acc_delta"].data
+            grad = grad + group["weight_decay"] * param.array
+        v, u = state["square_avg"].array, state["acc_delta"].array
         v *= rho
         v += (1 - rho) * grad * grad
         std = np.sqrt(v + eps)
         delta = np.sqrt(u + eps) / std * grad
         u *= rho
         u += (1 - rho) * delta * delta
-        param.data += -group["lr"] * delta
+        param.array += -group["lr"] * delta

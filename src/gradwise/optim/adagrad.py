@@ -57,7 +57,7 @@ class Adagrad(Optimizer):
     @staticmethod
     def _init_state(param, state, group):
         state["step"] = 0
-        state["sum"] = Tensor(np.full_like(param.data, group["initial_accumulator_value"]))
+        state["sum"] = Tensor(np.full_like(param.array, group["initial_accumulator_value"]))
 
     def _update(self, param, grad, state, group):
         if not state:
@@ -66,9 +66,9 @@ class Adagrad(Optimizer):
             grad = -grad
         state["step"] += 1
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param.array
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"].data
+        s = state["sum"].array
         s += grad * grad
         std = np.sqrt(s) + group["eps"]
-        param.data += -clr * (grad / std)
+        param.array += -clr * (grad / std)

@@ -71,10 +71,10 @@ class Adam(Optimizer):
         step = state["step"]
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
+                param.array *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param.data
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                grad = grad + weight_decay * param.array
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         lerp_(m, grad, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * grad * grad
@@ -82,11 +82,11 @@ class Adam(Optimizer):
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         step_size = lr / bias_correction1
         if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"].data
+            v_max = state["max_exp_avg_sq"].array
             np.maximum(v_max, v, out=v_max)
             v = v_max
         denom = np.sqrt(v) / bias_correction2_sqrt + eps
-        param.data += -step_size * (m / denom)
+        param.array += -step_size * (m / denom)
 
 
 class AdamW(Adam):

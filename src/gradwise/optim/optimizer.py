@@ -155,17 +155,17 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    self._update(p, p.grad.data, self.state[p], group)
+                    self._update(p, p.grad.array, self.state[p], group)
         self._opt_called = True  # read by lr schedulers to warn about a wrong call order
         return loss
 
     def _update(self, param, grad, state, group):
-        """Update ``param.data`` in place from ``grad`` (an ndarray of the same shape)."""
+        """Update ``param.array`` in place from ``grad`` (an ndarray of the same shape)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
     @staticmethod
     def _zeros_like(param):
-        return Tensor(np.zeros_like(param.data))
+        return Tensor(np.zeros_like(param.array))
 
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self):
@@ -264,7 +264,7 @@ def lerp_(start, end, weight):
 
 def _copy_value(v):
     if isinstance(v, Tensor):
-        return Tensor(v.data.copy())
+        return Tensor(v.array.copy())
     return copy.deepcopy(v)
 
 
@@ -273,7 +273,7 @@ def _cast_value(param, key, value, where):
     if key == "step":
         return int(float(np.asarray(value)))
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__"):
         array = np.asarray(value).astype(param.dtype, copy=True)  # also torch tensors
         if array.shape != param.shape:

@@ -65,20 +65,20 @@ class RMSprop(Optimizer):
             grad = -grad
         state["step"] += 1
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
-        v = state["square_avg"].data
+            grad = grad + group["weight_decay"] * param.array
+        v = state["square_avg"].array
         v *= alpha
         v += (1 - alpha) * grad * grad
         if group["centered"]:
-            g_avg = lerp_(state["grad_avg"].data, grad, 1 - alpha)
+            g_avg = lerp_(state["grad_avg"].array, grad, 1 - alpha)
             avg = np.sqrt(v - g_avg * g_avg)
         else:
             avg = np.sqrt(v)
         avg += group["eps"]
         if momentum > 0:
-            buf = state["momentum_buffer"].data
+            buf = state["momentum_buffer"].array
             buf *= momentum
             buf += grad / avg
-            param.data -= group["lr"] * buf
+            param.array -= group["lr"] * buf
         else:
-            param.data += -group["lr"] * (grad / avg)
+            param.array += -group["lr"] * (grad / avg)

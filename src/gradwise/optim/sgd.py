@@ -55,14 +55,14 @@ class SGD(Optimizer):
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param.array
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = self._zeros_like(param)
-                buf.data[...] = grad  # b_1 = g_1
+                buf.array[...] = grad  # b_1 = g_1
             else:
-                buf.data *= momentum
-                buf.data += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf.data if group["nesterov"] else buf.data
-        param.data -= lr * grad
+                buf.array *= momentum
+                buf.array += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf.array if group["nesterov"] else buf.array
+        param.array -= lr * grad

@@ -59,7 +59,7 @@ def _safetensors():
 # -- JSON encoding of state dicts (tuples, int keys and arrays survive the round trip) ----------
 def _encode(obj, tensors: dict, name: str):
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = obj.array
     if isinstance(obj, np.ndarray):
         tensors[name] = np.ascontiguousarray(obj)
         return {"__tensor__": name}
@@ -169,7 +169,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, loader=None,
     model_state = model.state_dict()
     model_keys = {}
     for key, value in model_state.items():
-        array = np.ascontiguousarray(value.data)
+        array = np.ascontiguousarray(value.array)
         tensors[f"model.{key}"] = array
         model_keys[key] = {"shape": list(array.shape), "dtype": str(array.dtype)}
     meta = {
@@ -474,11 +474,11 @@ def restore_checkpoint(ckpt, model, optimizer=None, scheduler=None, loader=None,
 
 def _snapshot_model(model):
     own = model.state_dict(keep_vars=True)
-    saved = {k: v.data.copy() for k, v in own.items()}
+    saved = {k: v.array.copy() for k, v in own.items()}
 
     def restore():
         for k, v in own.items():
-            v.data[...] = saved[k]
+            v.array[...] = saved[k]
     return restore
 
 
@@ -489,7 +489,7 @@ def _snapshot_rng():
 
 def _snapshot_optimizer(optimizer):
     def copy_value(v):
-        return Tensor(v.data.copy()) if isinstance(v, Tensor) else copy.deepcopy(v)
+        return Tensor(v.array.copy()) if isinstance(v, Tensor) else copy.deepcopy(v)
 
     state_cls = type(optimizer.state)
     state = [(p, {k: copy_value(v) for k, v in s.items()}) for p, s in optimizer.state.items()]

@@ -170,13 +170,13 @@ def _macs(module, x, y):
         return 0
     kind = type(module).__name__
     if kind.startswith("ConvTranspose"):
-        return x.data.size // x.shape[1] * w.shape[0] * int(np.prod(w.shape[1:]))
+        return x.array.size // x.shape[1] * w.shape[0] * int(np.prod(w.shape[1:]))
     if kind.startswith("Conv") and w.ndim >= 3:
-        return y.data.size * int(np.prod(w.shape[1:]))  # per output: C_in/groups · prod(kernel)
+        return y.array.size * int(np.prod(w.shape[1:]))  # per output: C_in/groups · prod(kernel)
     if kind == "Bilinear":
-        return y.data.size * w.shape[1] * w.shape[2]
+        return y.array.size * w.shape[1] * w.shape[2]
     if kind == "Linear" or (w.ndim == 2 and kind != "Embedding" and "Norm" not in kind):
-        return y.data.size * w.shape[1]
+        return y.array.size * w.shape[1]
     return 0
 
 
@@ -291,7 +291,7 @@ def summary(model, input_size, dtype=np.float32, depth=None) -> ModelSummary:
         params = 0
         if id(module) not in seen_params:
             seen_params.add(id(module))
-            params = sum(p.data.size for p in module.parameters(recurse=False))
+            params = sum(p.array.size for p in module.parameters(recurse=False))
         field_out = tracker.apply(module, xin, y)
         r, j = field_out if field_out else (None, None)
         rows.append(LayerRow(
@@ -318,6 +318,6 @@ def summary(model, input_size, dtype=np.float32, depth=None) -> ModelSummary:
     return ModelSummary(
         model_name=type(model).__name__, input_size=input_size, rows=rows,
         output_shape=tuple(y.shape) if y is not None else (),
-        total_params=sum(p.data.size for p in params),
-        trainable_params=sum(p.data.size for p in params if p.requires_grad),
+        total_params=sum(p.array.size for p in params),
+        trainable_params=sum(p.array.size for p in params if p.requires_grad),
         total_macs=sum(r.macs for r in rows))

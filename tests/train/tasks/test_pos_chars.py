@@ -29,8 +29,8 @@ WORD_ONLY_NAMES = [
 def reference_char_cnn(enc, word_ids):
     """NumPy Ma & Hovy encoder of ONE word (real character ids only): embed, zero-padded
     width-3 convolution, max over the characters."""
-    E = enc.embedding.weight.data[word_ids]                        # (n, C)
-    w, b = enc.conv.weight.data, enc.conv.bias.data                # (F, C, 3), (F,)
+    E = enc.embedding.weight.array[word_ids]                        # (n, C)
+    w, b = enc.conv.weight.array, enc.conv.bias.array                # (F, C, 3), (F,)
     padded = np.concatenate([np.zeros((1, E.shape[1])), E, np.zeros((1, E.shape[1]))])
     h = np.stack([np.einsum("fck,kc->f", w, padded[j:j + 3]) + b for j in range(len(word_ids))])
     return h.max(axis=0)                                           # (F,)
@@ -53,16 +53,16 @@ def test_char_cnn_matches_a_per_word_reference_and_padding_never_wins_the_max():
     enc = CharCNN(num_chars=9, embed_size=3, num_filters=4).eval()
     # positive embeddings, negative filters: every real position is below the bias, which is
     # exactly what an unmasked padded position (zero input) would output
-    enc.embedding.weight.data[1:] = np.abs(enc.embedding.weight.data[1:]) + 0.5
-    enc.conv.weight.data[:] = -np.abs(enc.conv.weight.data) - 0.1
+    enc.embedding.weight.array[1:] = np.abs(enc.embedding.weight.array[1:]) + 0.5
+    enc.conv.weight.array[:] = -np.abs(enc.conv.weight.array) - 0.1
     words = [[3, 1, 4, 1, 5], [2, 6], [8]]
     ids = np.zeros((3, 7), np.int64)
     for i, w in enumerate(words):
         ids[i, :len(w)] = w
-    out = enc(Tensor(ids)).data                                    # (3, F)
+    out = enc(Tensor(ids)).array                                    # (3, F)
     for i, w in enumerate(words):
         np.testing.assert_allclose(out[i], reference_char_cnn(enc, w), rtol=1e-5, atol=1e-5)
-    assert (out < enc.conv.bias.data).all()
+    assert (out < enc.conv.bias.array).all()
 
 
 def test_padded_character_ids_and_width_do_not_change_the_word_vector():
@@ -72,13 +72,13 @@ def test_padded_character_ids_and_width_do_not_change_the_word_vector():
     lengths = np.array([1, 3, 6, 2])
     real = np.arange(8)[None, :] < lengths[:, None]                # (4, 8)
     ids = np.where(real, rng.integers(1, 20, size=(4, 8)), 0)
-    base = enc(Tensor(ids)).data
+    base = enc(Tensor(ids)).array
     noisy = np.where(real, ids, rng.integers(1, 20, size=(4, 8)))  # garbage where padded
-    np.testing.assert_array_equal(enc(Tensor(noisy), mask=real).data, base)
+    np.testing.assert_array_equal(enc(Tensor(noisy), mask=real).array, base)
     wider = np.concatenate([ids, np.zeros((4, 5), np.int64)], axis=1)
-    np.testing.assert_allclose(enc(Tensor(wider)).data, base, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(enc(Tensor(wider)).array, base, rtol=1e-6, atol=1e-6)
     # a padded sentence position (no characters at all) is the zero vector
-    np.testing.assert_array_equal(enc(Tensor(np.zeros((2, 4), np.int64))).data, 0.0)
+    np.testing.assert_array_equal(enc(Tensor(np.zeros((2, 4), np.int64))).array, 0.0)
 
 
 def test_unk_words_get_different_vectors_for_different_spellings():
@@ -92,13 +92,13 @@ def test_unk_words_get_different_vectors_for_different_spellings():
     gw.manual_seed(0)
     tagger = BiLSTMTagger(10, 17, embed_size=4, hidden_size=5, dropout=0.0,
                           char_vocab_size=len(chars), char_embed_size=6, char_filters=8).eval()
-    vectors = tagger.char_cnn(chars_batch).data[:, 0]              # (3, F)
-    logits = tagger(tokens, lengths, chars_batch).data[:, 0]       # (3, T)
+    vectors = tagger.char_cnn(chars_batch).array[:, 0]              # (3, F)
+    logits = tagger(tokens, lengths, chars_batch).array[:, 0]       # (3, T)
     for i, j in ((0, 1), (0, 2), (1, 2)):
         assert not np.allclose(vectors[i], vectors[j])
         assert not np.allclose(logits[i], logits[j])
     word_only = BiLSTMTagger(10, 17, embed_size=4, hidden_size=5, dropout=0.0).eval()
-    same = word_only(tokens, lengths).data[:, 0]
+    same = word_only(tokens, lengths).array[:, 0]
     np.testing.assert_array_equal(same[0], same[1])               # without chars: one <unk>
 
 
@@ -113,9 +113,9 @@ def test_char_ids_keep_case_clip_long_words_and_collate_pads_both_axes():
     batch = [(np.array([2, 3]), np.array([0, 1]), char_ids(chars, ["Ab", "a"])),
              (np.array([4]), np.array([2]), char_ids(chars, ["bab"]))]
     tokens, lengths, _, tags, char_batch = collate(batch)
-    assert char_batch.shape == (2, 2, 3) and char_batch.data.dtype == np.int64
-    np.testing.assert_array_equal(char_batch.data[1], [[3, 2, 3], [0, 0, 0]])
-    np.testing.assert_array_equal(tags.data[1], [2, -100])
+    assert char_batch.shape == (2, 2, 3) and char_batch.array.dtype == np.int64
+    np.testing.assert_array_equal(char_batch.array[1], [[3, 2, 3], [0, 0, 0]])
+    np.testing.assert_array_equal(tags.array[1], [2, -100])
     assert len(collate([b[:2] for b in batch])) == 4              # word-only batches unchanged
 
 
@@ -137,13 +137,13 @@ def test_word_dropout_replaces_real_word_ids_by_unk_in_training_only():
     ids = np.array([[5, 6, 7, 8, 9, 10], [11, 12, 13, 0, 0, 0]])
     tokens, lengths = Tensor(ids), Tensor(np.array([6, 3]))
     gw.manual_seed(7)
-    dropped = tagger.train()(tokens, lengths).data
+    dropped = tagger.train()(tokens, lengths).array
     gw.manual_seed(7)
     drop = (default_generator().random(ids.shape) < 0.5) & (ids != 0)
     assert drop.any() and not drop.all()
-    expected = tagger.eval()(Tensor(np.where(drop, 1, ids)), lengths).data
+    expected = tagger.eval()(Tensor(np.where(drop, 1, ids)), lengths).array
     np.testing.assert_allclose(dropped, expected, rtol=1e-6, atol=1e-6)
-    assert not np.allclose(tagger(tokens, lengths).data, expected)  # eval mode keeps the words
+    assert not np.allclose(tagger(tokens, lengths).array, expected)  # eval mode keeps the words
     with pytest.raises(ValueError, match=r"word_dropout must be in \[0, 1\)"):
         BiLSTMTagger(30, 17, word_dropout=1.0)
 

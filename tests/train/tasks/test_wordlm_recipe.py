@@ -22,9 +22,9 @@ def test_init_uniform_fills_every_parameter_within_scale():
     model = RNNLanguageModel(50, 8, 8, num_layers=2)
     wordlm.init_uniform(model, 0.1)
     for name, p in model.named_parameters():
-        assert np.abs(p.data).max() <= 0.1, name
-        assert np.abs(p.data).max() > 0.08, name       # spread over the range, not left at 0
-        assert np.abs(p.data.mean()) < 0.05, name
+        assert np.abs(p.array).max() <= 0.1, name
+        assert np.abs(p.array).max() > 0.08, name       # spread over the range, not left at 0
+        assert np.abs(p.array.mean()) < 0.05, name
 
 
 def test_defaults_are_zarembas_small_recipe_in_the_mean_loss_convention():

@@ -54,7 +54,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         RuntimeError: the norm is non-finite and ``error_if_nonfinite`` is set (as PyTorch).
     """
     del foreach
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
+    arrays = [t.array if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(np.zeros((), np.float32))
@@ -76,11 +76,11 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    total = total_norm.array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # computed in the norm's dtype
     with np.errstate(invalid="ignore"):  # a nan/inf norm spreads nan silently, as in torch
         for g in grads:
-            g.data *= coef.astype(g.dtype)
+            g.array *= coef.astype(g.dtype)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -120,4 +120,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)

@@ -46,7 +46,7 @@ class PackedSequence(namedtuple("PackedSequence",
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if batch_sizes is None:
             raise ValueError("PackedSequence: batch_sizes is required")
-        batch_sizes = np.asarray(batch_sizes.data if isinstance(batch_sizes, Tensor)
+        batch_sizes = np.asarray(batch_sizes.array if isinstance(batch_sizes, Tensor)
                                  else batch_sizes, dtype=np.int64)
         if sorted_indices is not None:
             sorted_indices = np.asarray(sorted_indices, dtype=np.int64)
@@ -87,7 +87,7 @@ class PackedSequence(namedtuple("PackedSequence",
 
 def _lengths_array(lengths, owner):
     if isinstance(lengths, Tensor):
-        lengths = lengths.data
+        lengths = lengths.array
     arr = np.asarray(lengths)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{owner}: lengths must be a 1-D sequence of ints, got {arr!r}")
@@ -235,7 +235,7 @@ def masked_mean(values, mask):
     Shape: values and mask of the same shape (e.g. per-token losses from
     ``cross_entropy(..., reduction='none')`` and ``sequence_mask(lengths)``) -> scalar.
     """
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
     if m.shape != values.shape:
         raise ValueError(f"masked_mean: mask shape {m.shape} does not match values {values.shape}")
     count = int(m.sum())

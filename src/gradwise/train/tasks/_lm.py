@@ -68,8 +68,8 @@ def detach_hidden(hidden):
     if hidden is None:
         return None
     if isinstance(hidden, tuple):
-        return tuple(Tensor(h.data) for h in hidden)
-    return Tensor(hidden.data)
+        return tuple(Tensor(h.array) for h in hidden)
+    return Tensor(hidden.array)
 
 
 class LMStep:
@@ -97,8 +97,8 @@ class LMStep:
         if self.hidden is None:
             return {}
         if isinstance(self.hidden, tuple):
-            return {"h": self.hidden[0].data, "c": self.hidden[1].data}
-        return {"h": self.hidden.data}
+            return {"h": self.hidden[0].array, "c": self.hidden[1].array}
+        return {"h": self.hidden.array}
 
     def load_state_dict(self, state: dict) -> None:
         if not state:
@@ -173,7 +173,7 @@ def model_step(model):
 
     def step(ids, state):
         logits, state = model(Tensor(np.ascontiguousarray(ids.T)), state)   # (T, 1, V)
-        return logits.data.transpose(1, 0, 2), state                       # (1, T, V)
+        return logits.array.transpose(1, 0, 2), state                       # (1, T, V)
 
     return step
 

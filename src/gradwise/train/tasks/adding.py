@@ -73,11 +73,11 @@ class AddingModel(nn.Module):
         else:
             self.rnn = nn.RNN(2, hidden_size, nonlinearity="relu" if model == "irnn" else "tanh")
         if model == "irnn":
-            self.rnn.weight_hh_l0.data[...] = np.eye(hidden_size, dtype=self.rnn.weight_hh_l0.dtype)
-            self.rnn.bias_hh_l0.data[...] = 0.0
-            self.rnn.bias_ih_l0.data[...] = 0.0
+            self.rnn.weight_hh_l0.array[...] = np.eye(hidden_size, dtype=self.rnn.weight_hh_l0.dtype)
+            self.rnn.bias_hh_l0.array[...] = 0.0
+            self.rnn.bias_ih_l0.array[...] = 0.0
             # Le et al.: W_ih ~ N(0, 0.001)
-            self.rnn.weight_ih_l0.data[...] = np.random.default_rng(0).normal(
+            self.rnn.weight_ih_l0.array[...] = np.random.default_rng(0).normal(
                 0.0, 1e-3, self.rnn.weight_ih_l0.shape)
         self.head = nn.Linear(hidden_size, 1)
 
@@ -96,9 +96,9 @@ def chrono_init(lstm, t_max: int, rng: np.random.Generator) -> None:
         raise ValueError(f"chrono_init: t_max must be >= 3, got {t_max}")
     h = lstm.hidden_size
     b_f = np.log(rng.uniform(1.0, t_max - 1.0, size=h))
-    lstm.bias_ih_l0.data[h:2 * h] = b_f
-    lstm.bias_ih_l0.data[:h] = -b_f
-    lstm.bias_hh_l0.data[:2 * h] = 0.0
+    lstm.bias_ih_l0.array[h:2 * h] = b_f
+    lstm.bias_ih_l0.array[:h] = -b_f
+    lstm.bias_hh_l0.array[:2 * h] = 0.0
 
 
 def _data(config: Config, rng):
@@ -130,7 +130,7 @@ class Solved:
         self.hits = self.total = 0
 
     def update(self, outputs, targets):
-        err = np.abs(np.asarray(outputs.data) - np.asarray(targets.data))
+        err = np.abs(np.asarray(outputs.array) - np.asarray(targets.array))
         self.hits += int((err < 0.04).sum())
         self.total += err.size
 

@@ -69,10 +69,10 @@ def _scores(model, train, test, horizon) -> dict:
     # starts from the state reached at the end of the training series
     model.states(train[:, None])
     x0 = model.last_state
-    pred = model(test[:-1, None], x0=x0).data[:, 0]
+    pred = model(test[:-1, None], x0=x0).array[:, 0]
     one_step = nrmse(pred, test[1:])
     h = min(horizon, len(test) - 1)
-    gen = model.generate(h, train[:, None]).data[:, 0]     # continues right after train
+    gen = model.generate(h, train[:, None]).array[:, 0]     # continues right after train
     return {"one_step_nrmse": one_step, "free_run_nrmse": nrmse(gen, test[:h]),
             "horizon": h}
 
@@ -150,7 +150,7 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     baseline, base_gen = _baseline_scores(config, train, test, config.horizon)
     results.update(baseline)
     h = results["horizon"]
-    esn_gen = model.generate(h, train[:, None]).data[:, 0]
+    esn_gen = model.generate(h, train[:, None]).array[:, 0]
     back = min(100, len(train))
     save_artifact(run_dir, "free_run", {
         "history": train[-back:], "target": test[:h],

@@ -121,7 +121,7 @@ class ShiftStep:
     def __call__(self, model, batch, training):
         if training and self.max_shift:
             x, y = batch
-            x = Tensor(random_shift(x.data, self.max_shift, default_generator()))
+            x = Tensor(random_shift(x.array, self.max_shift, default_generator()))
             batch = (x, y)
         return _step(model, batch, training)
 
@@ -145,7 +145,7 @@ def _test(model, test, config, run_dir, quiet) -> dict:
     with no_grad():
         for i in range(0, len(y), 500):
             out = _step(model, (Tensor(x[i:i + 500]), Tensor(y[i:i + 500])), False).outputs
-            preds.append(out.data.argmax(1))
+            preds.append(out.array.argmax(1))
     pred = np.concatenate(preds)
     m = confusion_matrix(pred, y, 10)
     results = {"test_acc": float((pred == y).mean()), "test_error": float((pred != y).mean())}
@@ -167,7 +167,7 @@ def _feature_maps(model, x, run_dir):
     with no_grad():
         _step(model, (Tensor(x[:1]), Tensor(np.zeros(1, np.int64))), False)
     handle.remove()
-    save_artifact(run_dir, "feature_maps", {"maps": captured["maps"].data[0], "layer": name})
+    save_artifact(run_dir, "feature_maps", {"maps": captured["maps"].array[0], "layer": name})
 
 
 def run(config: Config, run_dir, quiet=False, resume=False) -> dict:

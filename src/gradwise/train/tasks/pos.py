@@ -164,7 +164,7 @@ class BiLSTMTagger(nn.Module):
     def forward(self, tokens, lengths, chars=None):
         L = tokens.shape[1]
         if self.training and self.word_dropout > 0:
-            ids = tokens.data
+            ids = tokens.array
             drop = (default_generator().random(ids.shape) < self.word_dropout) & (
                 ids != self.padding_idx)
             tokens = Tensor(np.where(drop, self.unk_idx, ids))
@@ -189,7 +189,7 @@ def _step(model, batch, training):
     logits = model(tokens, lengths, chars)                                # (N, L, T)
     loss = cross_entropy(logits.reshape(-1, logits.shape[-1]), tags.reshape(-1),
                          ignore_index=IGNORE)
-    return StepOutput(loss, int((tags.data != IGNORE).sum()), logits, tags)
+    return StepOutput(loss, int((tags.array != IGNORE).sum()), logits, tags)
 
 
 def _splits(config: Config):
@@ -267,12 +267,12 @@ def _test(model, vocab, chars, test, run_dir, quiet):
     oov_total = oov_correct = 0
     for batch in loader:
         out = _step(model, batch, False)
-        keep = out.targets.data != IGNORE
-        pred = out.outputs.data.argmax(-1)
-        confusion.update(pred[keep], out.targets.data[keep])
-        oov = keep & (batch[0].data == vocab.unk_index)
+        keep = out.targets.array != IGNORE
+        pred = out.outputs.array.argmax(-1)
+        confusion.update(pred[keep], out.targets.array[keep])
+        oov = keep & (batch[0].array == vocab.unk_index)
         oov_total += int(oov.sum())
-        oov_correct += int((pred[oov] == out.targets.data[oov]).sum())
+        oov_correct += int((pred[oov] == out.targets.array[oov]).sum())
     results = {"test_loss": results["loss"], "test_acc": results["acc"],
                "test_macro_f1": confusion.compute(),
                "test_oov_fraction": oov_total / max(confusion.matrix.sum(), 1),

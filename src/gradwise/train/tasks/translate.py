@@ -91,8 +91,8 @@ class Seq2SeqStep:
         ratio = self.teacher_forcing if training else 1.0
         logits, _ = model(src, lengths, tgt, teacher_forcing_ratio=ratio,
                           generator=default_generator())
-        target = Tensor(tgt.data[:, 1:])
-        n = int((target.data != model.config.pad_idx).sum())
+        target = Tensor(tgt.array[:, 1:])
+        n = int((target.array != model.config.pad_idx).sum())
         return StepOutput(model.loss(logits, tgt), n, logits, target)
 
 
