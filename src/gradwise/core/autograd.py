@@ -20,6 +20,10 @@ import numpy as np
 
 _state = threading.local()
 
+# While an exporter traces a model (gradwise.onnx), a callable
+# ``tracer(name, inputs, config, outputs)`` that sees every op apply_op runs; None otherwise.
+tracer = None
+
 
 def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
@@ -181,6 +185,8 @@ def apply_op(forward, backward, *inputs, name=None, **config):
     outs = out if multi else (out,)
     if not needs_grad:
         tensors = tuple(Tensor(o) for o in outs)
+        if tracer is not None:
+            tracer(name or forward.__name__.removesuffix("_forward"), inputs, config, tensors)
         return tensors if multi else tensors[0]
     op_name = name or forward.__name__.removesuffix("_forward")
     meta = [(o.shape, o.dtype) for o in outs] if multi else None
