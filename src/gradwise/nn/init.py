@@ -38,8 +38,11 @@ def _rng(generator) -> np.random.Generator:
 
 
 def _fill(tensor, values):
-    arr = tensor.array if isinstance(tensor, Tensor) else tensor
-    arr[...] = values
+    if isinstance(tensor, Tensor):
+        tensor.array[...] = values
+        tensor._counter.bump()
+    else:
+        tensor[...] = values
     return tensor
 
 

@@ -377,6 +377,7 @@ class Module:
             )
         for target, src in copies:
             target.array[...] = src.astype(target.dtype, copy=False)
+            target._counter.bump()
         return IncompatibleKeys(missing, unexpected)
 
     # -- modes and utilities -------------------------------------------------------------------

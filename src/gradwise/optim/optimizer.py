@@ -156,6 +156,7 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     self._update(p, p.grad.array, self.state[p], group)
+                    p._counter.bump()  # an in-place edit: graphs that saved p refuse backward
         self._opt_called = True  # read by lr schedulers to warn about a wrong call order
         return loss
 
