@@ -26,7 +26,8 @@ class VersionCounter:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_counter", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_counter",
+                 "_post_accumulate_hooks", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
@@ -39,6 +40,7 @@ class Tensor:
         self._node = None
         self._index = 0
         self._counter = VersionCounter()
+        self._post_accumulate_hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -190,6 +192,22 @@ class Tensor:
             self.grad = Tensor(np.array(g, dtype=self.dtype, copy=True))
         else:
             self.grad.array = self.grad.array + g
+        for hook in self._post_accumulate_hooks or ():
+            hook(self)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a gradient is added to this leaf's ``.grad`` (PyTorch's
+        name). Unlike PyTorch, which sums a leaf's incoming gradients first, the hook runs once
+        per incoming gradient: k times for a leaf used k times in the graph.
+
+        Returns: a handle whose ``remove()`` unregisters the hook."""
+        if not self.is_leaf:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _HookHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
@@ -296,6 +314,17 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     __hash__ = object.__hash__
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
 
 
 def _shared_view(t):
