@@ -28,20 +28,12 @@ class Adadelta(Optimizer):
     State per parameter: ``step`` (int), ``square_avg`` v, ``acc_delta`` u (Tensors).
     """
 
+    _bounds = (("lr", 0.0, None, False), ("rho", 0.0, 1.0, False), ("eps", 0.0, None, False),
+               ("weight_decay", 0.0, None, False))
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
-        self._check_hyperparameters(defaults)
         super().__init__(params, defaults)
-
-    def _check_hyperparameters(self, hp):
-        if not hp["lr"] >= 0.0:
-            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
-        if not 0.0 <= hp["rho"] <= 1.0:
-            raise self._invalid("rho value", hp["rho"], "0 <= rho <= 1")
-        if not hp["eps"] >= 0.0:
-            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
-        if not hp["weight_decay"] >= 0.0:
-            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
 
     def _update(self, param, grad, state, group):
         rho, eps = group["rho"], group["eps"]

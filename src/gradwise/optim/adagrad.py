@@ -31,28 +31,18 @@ class Adagrad(Optimizer):
     the constructor's value for such groups).
     """
 
+    _bounds = (("lr", 0.0, None, False), ("lr_decay", 0.0, None, False),
+               ("weight_decay", 0.0, None, False),
+               ("initial_accumulator_value", 0.0, None, False), ("eps", 0.0, None, False))
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, *, maximize=False):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
-        self._check_hyperparameters(defaults)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, self.state[p], group)
-
-    def _check_hyperparameters(self, hp):
-        if not hp["lr"] >= 0.0:
-            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
-        if not hp["lr_decay"] >= 0.0:
-            raise self._invalid("lr_decay value", hp["lr_decay"], "lr_decay >= 0")
-        if not hp["weight_decay"] >= 0.0:
-            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
-        if not hp["initial_accumulator_value"] >= 0.0:
-            raise self._invalid("initial_accumulator_value value",
-                                hp["initial_accumulator_value"], "a value >= 0")
-        if not hp["eps"] >= 0.0:
-            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
 
     @staticmethod
     def _init_state(param, state, group):

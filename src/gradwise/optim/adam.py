@@ -34,27 +34,15 @@ class Adam(Optimizer):
     ``max_exp_avg_sq`` v̂ (Tensors).
     """
 
+    _bounds = (("lr", 0.0, None, False), ("eps", 0.0, None, False),
+               ("betas", 0.0, 1.0, True), ("weight_decay", 0.0, None, False))
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
-        self._check_hyperparameters(defaults)
         super().__init__(params, defaults)
-
-    def _check_hyperparameters(self, hp):
-        if not hp["lr"] >= 0.0:
-            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
-        if not hp["eps"] >= 0.0:
-            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
-        betas = hp["betas"]
-        if len(betas) != 2:
-            raise self._invalid("betas", betas, "a pair (beta1, beta2)")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise self._invalid(f"beta parameter at index {i}", beta, "0 <= beta < 1")
-        if not hp["weight_decay"] >= 0.0:
-            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
 
     def _update(self, param, grad, state, group):
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]

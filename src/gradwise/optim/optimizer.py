@@ -9,6 +9,7 @@ unchanged and a PyTorch optimizer ``state_dict`` loads into the matching gradwis
 from __future__ import annotations
 
 import copy
+import numbers
 from collections import defaultdict
 
 import numpy as np
@@ -43,6 +44,7 @@ class Optimizer:
                 f"got a single Tensor; wrap it in a list"
             )
         self.defaults = dict(defaults)
+        self._check_hyperparameters(self.defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
         param_groups = list(params)
@@ -54,8 +56,34 @@ class Optimizer:
             self.add_param_group(group)
 
     # -- hyper-parameters ------------------------------------------------------------------
+    #: Declarative bounds, checked for the defaults and for every added group:
+    #: ``(name, low, high, high_open)``, high None for unbounded; ``betas`` is checked per entry.
+    #: A rule that is not a bound (SGD's Nesterov) goes in an override that calls ``super()``.
+    _bounds: tuple = ()
+    _labels = {"lr": "learning rate", "eps": "epsilon value"}
+
     def _check_hyperparameters(self, hp):
-        """Raise ValueError for invalid hyper-parameters in ``hp`` (subclasses override)."""
+        """Raise ValueError naming the optimizer for any value of ``hp`` outside ``_bounds``."""
+        for name, low, high, high_open in self._bounds:
+            if name == "betas":
+                betas = hp[name]
+                if len(betas) != 2:
+                    raise self._invalid("betas", betas, "a pair (beta1, beta2)")
+                for i, beta in enumerate(betas):
+                    self._check_bound(f"beta parameter at index {i}", "beta", beta, low, high,
+                                      high_open)
+            else:
+                self._check_bound(self._labels.get(name, f"{name} value"), name, hp[name], low,
+                                  high, high_open)
+
+    def _check_bound(self, what, name, value, low, high, high_open):
+        # `not value >= low` is also True for NaN; bools are not hyper-parameter values
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if (not real or not value >= low or (high is not None and not (
+                value < high if high_open else value <= high))):
+            upper = "" if high is None else (f" < {high}" if high_open else f" <= {high}")
+            lower = f"{name} >= {low}" if high is None else f"{low} <= {name}"
+            raise self._invalid(what, value, lower + upper)
 
     def _invalid(self, what, value, expected):
         return ValueError(f"{type(self).__name__}: invalid {what}: {value} (expected {expected})")

@@ -33,24 +33,15 @@ class RMSprop(Optimizer):
     ``grad_avg`` ḡ (centered).
     """
 
+    _bounds = (("lr", 0.0, None, False), ("eps", 0.0, None, False),
+               ("momentum", 0.0, None, False), ("weight_decay", 0.0, None, False),
+               ("alpha", 0.0, None, False))
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
-        self._check_hyperparameters(defaults)
         super().__init__(params, defaults)
-
-    def _check_hyperparameters(self, hp):
-        if not hp["lr"] >= 0.0:
-            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
-        if not hp["eps"] >= 0.0:
-            raise self._invalid("epsilon value", hp["eps"], "eps >= 0")
-        if not hp["momentum"] >= 0.0:
-            raise self._invalid("momentum value", hp["momentum"], "momentum >= 0")
-        if not hp["weight_decay"] >= 0.0:
-            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
-        if not hp["alpha"] >= 0.0:
-            raise self._invalid("alpha value", hp["alpha"], "alpha >= 0")
 
     def _update(self, param, grad, state, group):
         alpha, momentum = group["alpha"], group["momentum"]

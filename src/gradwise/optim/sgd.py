@@ -30,20 +30,17 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (Tensor, only when μ ≠ 0).
     """
 
+    _bounds = (("lr", 0.0, None, False), ("momentum", 0.0, None, False),
+               ("weight_decay", 0.0, None, False))
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
-        self._check_hyperparameters(defaults)
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, hp):
-        if not hp["lr"] >= 0.0:
-            raise self._invalid("learning rate", hp["lr"], "lr >= 0")
-        if not hp["momentum"] >= 0.0:
-            raise self._invalid("momentum value", hp["momentum"], "momentum >= 0")
-        if not hp["weight_decay"] >= 0.0:
-            raise self._invalid("weight_decay value", hp["weight_decay"], "weight_decay >= 0")
+        super()._check_hyperparameters(hp)
         if hp["nesterov"] and (hp["momentum"] <= 0 or hp["dampening"] != 0):
             raise ValueError(
                 f"SGD: Nesterov momentum requires a momentum and zero dampening, got "
