@@ -4,7 +4,7 @@
 """
 from . import autograd, data, functional, models, nn, optim, signal, utils
 from .core import (
-    Tensor, enable_grad, from_numpy, get_default_dtype, get_num_threads, get_rng_state,
+    Tensor, empty_cache, enable_grad, from_numpy, get_default_dtype, get_num_threads, get_rng_state,
     is_grad_enabled, keep_freed_memory, manual_seed, no_grad, set_default_dtype, set_grad_enabled,
     set_num_threads, set_rng_state, tensor,
 )

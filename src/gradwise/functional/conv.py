@@ -35,6 +35,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..core import apply_op
+from ..core.memory import workspace
 from ..core.tensor import Tensor
 from ..core.threads import parallel_copyto, parallel_slices
 
@@ -109,7 +110,12 @@ def _padded(x, pads):
     if not (pt or pb or pl or pr):
         return x
     N, C, H, W = x.shape
-    xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
+    xp = workspace.get((N, C, H + pt + pb, W + pl + pr), x.dtype)
+    # a reused buffer holds old values: zero the four border strips, then copy the interior
+    xp[:, :, :pt] = 0
+    xp[:, :, pt + H:] = 0
+    xp[:, :, pt:pt + H, :pl] = 0
+    xp[:, :, pt:pt + H, pl + W:] = 0
     parallel_copyto(xp[:, :, pt:pt + H, pl:pl + W], x)
     return xp
 
@@ -131,7 +137,7 @@ def _im2col6(x, kernel, stride, pads, dilation, out_hw, sample_major=False):
     if sample_major:  # view[n, c, p, q, i, j], same entries
         shape, strides = shape[3:4] + shape[:3] + shape[4:], strides[3:4] + strides[:3] + strides[4:]
     view = as_strided(xp, shape=shape, strides=strides, writeable=False)
-    cols = np.empty(view.shape, dtype=x.dtype)
+    cols = workspace.get(view.shape, x.dtype)
     parallel_copyto(cols, view)  # split over channels (or samples) when large
     return cols
 
@@ -150,7 +156,7 @@ def _col2im6(cols, x_shape, kernel, stride, pads, dilation, sample_major=False):
     dh, dw = dilation
     # accumulate in the columns' own (C, N) or (N, C) order, so each offset is read contiguously
     lead = (N, C) if sample_major else (C, N)
-    dxp = np.zeros(lead + (H + pt + pb, W + pl + pr), dtype=cols.dtype)
+    dxp = workspace.get(lead + (H + pt + pb, W + pl + pr), cols.dtype, zero=True)
 
     def accumulate(s):  # rows s of the leading axis: independent of every other slice
         for p in range(kH):
@@ -163,7 +169,7 @@ def _col2im6(cols, x_shape, kernel, stride, pads, dilation, sample_major=False):
     inner = dxp[:, :, pt:pt + H, pl:pl + W]
     if sample_major and inner.shape == dxp.shape:
         return dxp
-    dx = np.empty((N, C, H, W), dtype=cols.dtype)
+    dx = workspace.get((N, C, H, W), cols.dtype)
     parallel_copyto(dx, inner if sample_major else inner.transpose(1, 0, 2, 3))
     return dx
 
@@ -230,10 +236,13 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
 
 
 def _grouped_matmul(a, b):
-    """(g, m, k) @ (g, k, n) -> (g, m, n); a single 2-D GEMM when g == 1."""
+    """(g, m, k) @ (g, k, n) -> (g, m, n) in a workspace buffer; a single 2-D GEMM when g == 1."""
+    out = workspace.get((a.shape[0], a.shape[1], b.shape[2]), np.result_type(a, b))
     if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return np.matmul(a, b)
+        np.matmul(a[0], b[0], out=out[0])
+    else:
+        np.matmul(a, b, out=out)
+    return out
 
 
 def _check_conv_args(op, x, weight, bias, groups, transposed=False):
@@ -301,7 +310,7 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
     sample_major = C_out // g < 16 and Ho * Wo >= 512
     cols = _im2col6(x, (kH, kW), stride, pads, dilation, (Ho, Wo), sample_major)
     w = np.ascontiguousarray(weight).reshape(g, C_out // g, K)
-    y = np.empty((N, C_out, Ho, Wo), dtype=x.dtype)
+    y = workspace.get((N, C_out, Ho, Wo), x.dtype)
     if sample_major:
         cols = cols.reshape(N, g, K, Ho * Wo)
         np.matmul(w, cols, out=y.reshape(N, g, C_out // g, Ho * Wo))  # y[n] = W·cols[n]
@@ -338,10 +347,11 @@ def conv2d_backward(dy, cache):
         dw = np.matmul(dy4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
         if not input_grad:
             return None, dw, db
-        dcols = np.matmul(w.transpose(0, 2, 1), dy4)  # dL/dcols[n] = Wᵀ·dY[n]  (N, g, K, Ho·Wo)
+        dcols = workspace.get((N, g, K, Ho * Wo), dy.dtype)
+        np.matmul(w.transpose(0, 2, 1), dy4, out=dcols)  # dL/dcols[n] = Wᵀ·dY[n]
         dcols = dcols.reshape(N, C, kernel[0], kernel[1], Ho, Wo)
     else:
-        dyt = np.empty((C_out, N, Ho, Wo), dtype=dy.dtype)
+        dyt = workspace.get((C_out, N, Ho, Wo), dy.dtype)
         parallel_copyto(dyt, dy.transpose(1, 0, 2, 3))
         dyt = dyt.reshape(g, C_og, N * Ho * Wo)  # (g, C_out/g, N·Ho·Wo)
         dw = _grouped_matmul(dyt, cols.transpose(0, 2, 1)).reshape(w_shape)  # dY·colsᵀ
