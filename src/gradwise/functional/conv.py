@@ -35,26 +35,12 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..core import apply_op
+from ..core.checks import check_min, ntuple
 from ..core.memory import workspace
 from ..core.tensor import Tensor
 from ..core.threads import parallel_copyto, parallel_slices
 
 # ----------------------------------------------------------------------------- argument parsing
-
-
-def _pair(v, name, op):
-    """int or length-2 sequence -> (int, int)."""
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(
-            isinstance(u, (int, np.integer)) for u in v):
-        return int(v[0]), int(v[1])
-    raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
-
-
-def _check_positive(v, name, op):
-    if min(v) < 1:
-        raise ValueError(f"{op}: {name} must be >= 1, got {v}")
 
 
 def _conv_padding(padding, kernel, stride, dilation, op):
@@ -78,7 +64,7 @@ def _conv_padding(padding, kernel, stride, dilation, op):
             return tuple(pads)
         raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair of ints, "
                          f"got {padding!r}")
-    ph, pw = _pair(padding, "padding", op)
+    ph, pw = ntuple(op, "padding", padding, 2)
     if ph < 0 or pw < 0:
         raise ValueError(f"{op}: padding must be >= 0, got {(ph, pw)}")
     return (ph, ph), (pw, pw)
@@ -180,7 +166,7 @@ def _norm_pads(padding, op):
             and all(isinstance(p, (tuple, list)) for p in padding)):
         pads = tuple((int(a), int(b)) for a, b in padding)
     else:
-        ph, pw = _pair(padding, "padding", op)
+        ph, pw = ntuple(op, "padding", padding, 2)
         pads = ((ph, ph), (pw, pw))
     if min(min(p) for p in pads) < 0:
         raise ValueError(f"{op}: padding must be >= 0, got {pads}")
@@ -199,9 +185,9 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
         H_out = ⌊(H + P_top + P_bottom − d_h·(kH − 1) − 1) / s_h⌋ + 1 (W_out likewise);
         row index c·kH·kW + p·kW + q, column index n·H_out·W_out + i·W_out + j.
     """
-    kernel = _pair(kernel_size, "kernel_size", "im2col")
-    stride = _pair(stride, "stride", "im2col")
-    dilation = _pair(dilation, "dilation", "im2col")
+    kernel = ntuple("im2col", "kernel_size", kernel_size, 2)
+    stride = ntuple("im2col", "stride", stride, 2)
+    dilation = ntuple("im2col", "dilation", dilation, 2)
     pads = _norm_pads(padding, "im2col")
     x = np.asarray(x)
     if x.ndim != 4:
@@ -218,9 +204,9 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
 
     Shape: cols (C·kH·kW, N·H_out·W_out) -> (N, C, H, W) = x_shape
     """
-    kernel = _pair(kernel_size, "kernel_size", "col2im")
-    stride = _pair(stride, "stride", "col2im")
-    dilation = _pair(dilation, "dilation", "col2im")
+    kernel = ntuple("col2im", "kernel_size", kernel_size, 2)
+    stride = ntuple("col2im", "stride", stride, 2)
+    dilation = ntuple("col2im", "dilation", dilation, 2)
     pads = _norm_pads(padding, "col2im")
     N, C = x_shape[:2]
     Ho, Wo = _out_hw("col2im", x_shape, kernel, stride, pads, dilation)
@@ -255,6 +241,9 @@ def _check_conv_args(op, x, weight, bias, groups, transposed=False):
     if groups < 1:
         raise ValueError(f"{op}: groups must be >= 1, got {groups}")
     if transposed:
+        if x.shape[1] and x.shape[0] and 0 in x.shape[2:]:
+            raise ValueError(f"{op}: only zero batch or zero channel inputs are supported, got "
+                             f"input shape {x.shape}")
         if x.shape[1] != weight.shape[0]:
             raise ValueError(
                 f"{op}: expected input with {weight.shape[0]} channels (weight {weight.shape}), "
@@ -380,10 +369,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         H_out = ⌊(H + 2·P − d·(kH − 1) − 1) / s⌋ + 1.
     """
     op = "conv2d"
-    stride = _pair(stride, "stride", op)
-    dilation = _pair(dilation, "dilation", op)
-    _check_positive(stride, "stride", op)
-    _check_positive(dilation, "dilation", op)
+    stride = ntuple(op, "stride", stride, 2, minimum=1)
+    dilation = ntuple(op, "dilation", dilation, 2, minimum=1)
     kernel = tuple(weight.shape[2:4])
     pads = _conv_padding(padding, kernel, stride, dilation, op)
     return apply_op(conv2d_forward, conv2d_backward, input, weight, bias, stride=stride,
@@ -398,14 +385,6 @@ def _wants_grad(input):
 # ----------------------------------------------------------------------------- conv1d
 
 
-def _single(v, name, op):
-    if isinstance(v, (tuple, list)) and len(v) == 1:
-        v = v[0]
-    if not isinstance(v, (int, np.integer)):
-        raise ValueError(f"{op}: {name} must be an int, got {v!r}")
-    return int(v)
-
-
 def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, groups=1,
                    input_grad=True):
     """1-D convolution as the 2-D kernel with H = 1.
@@ -416,6 +395,7 @@ def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, grou
     if x.ndim != 3 or weight.ndim != 3:
         raise ValueError(f"conv1d: expected input (N, C, L) and weight (C_out, C_in/groups, K), "
                          f"got {x.shape} and {weight.shape}")
+    _check_conv_args("conv1d", x[:, :, None, :], weight[:, :, None, :], bias, groups)
     y, cache = conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1, stride),
                               ((0, 0), tuple(pads)), (1, dilation), groups, input_grad)
     return y[:, :, 0, :], cache
@@ -432,12 +412,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Shape: (N, C_in, L) -> (N, C_out, L_out), L_out = ⌊(L + 2·P − d·(K − 1) − 1) / s⌋ + 1.
     """
     op = "conv1d"
-    stride = _single(stride, "stride", op)
-    dilation = _single(dilation, "dilation", op)
-    _check_positive((stride,), "stride", op)
-    _check_positive((dilation,), "dilation", op)
+    (stride,) = ntuple(op, "stride", stride, 1, minimum=1)
+    (dilation,) = ntuple(op, "dilation", dilation, 1, minimum=1)
     if not isinstance(padding, str):
-        padding = (0, _single(padding, "padding", op))
+        padding = (0, ntuple(op, "padding", padding, 1)[0])
     pads = _conv_padding(padding, (1, weight.shape[-1]), (1, stride), (1, dilation), op)[1]
     return apply_op(conv1d_forward, conv1d_backward, input, weight, bias, stride=stride,
                     pads=pads, dilation=dilation, groups=int(groups), input_grad=_wants_grad(input),
@@ -505,13 +483,13 @@ def conv_transpose2d_backward(dy, cache):
     return dx, dw, db
 
 
-def _transpose_args(op, stride, padding, output_padding, dilation, pair):
+def _transpose_args(op, stride, padding, output_padding, dilation, n):
     stride, padding, output_padding, dilation = (
-        pair(v, name, op) for v, name in ((stride, "stride"), (padding, "padding"),
-                                          (output_padding, "output_padding"),
-                                          (dilation, "dilation")))
-    _check_positive(stride, "stride", op)
-    _check_positive(dilation, "dilation", op)
+        ntuple(op, name, v, n) for v, name in ((stride, "stride"), (padding, "padding"),
+                                               (output_padding, "output_padding"),
+                                               (dilation, "dilation")))
+    check_min(op, "stride", stride, 1)
+    check_min(op, "dilation", dilation, 1)
     if min(padding) < 0:
         raise ValueError(f"{op}: padding must be >= 0, got {padding}")
     for op_, s, d in zip(output_padding, stride, dilation):
@@ -531,7 +509,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     op = "conv_transpose2d"
     stride, padding, output_padding, dilation = _transpose_args(
-        op, stride, padding, output_padding, dilation, _pair)
+        op, stride, padding, output_padding, dilation, 2)
     return apply_op(conv_transpose2d_forward, conv_transpose2d_backward, input, weight, bias,
                     stride=stride, padding=padding, output_padding=output_padding,
                     dilation=dilation, groups=int(groups), name=op)
@@ -547,6 +525,8 @@ def conv_transpose1d_forward(x, weight, bias=None, stride=1, padding=0, output_p
     if x.ndim != 3 or weight.ndim != 3:
         raise ValueError(f"conv_transpose1d: expected input (N, C, L) and weight "
                          f"(C_in, C_out/groups, K), got {x.shape} and {weight.shape}")
+    _check_conv_args("conv_transpose1d", x[:, :, None, :], weight[:, :, None, :], bias, groups,
+                     transposed=True)
     y, cache = conv_transpose2d_forward(x[:, :, None, :], weight[:, :, None, :], bias,
                                         (1, stride), (0, padding), (0, output_padding),
                                         (1, dilation), groups)
@@ -565,13 +545,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Shape: (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out).
     """
     op = "conv_transpose1d"
-
-    def single(v, name, op):
-        s = _single(v, name, op)
-        return (s,)
-
     stride, padding, output_padding, dilation = (v[0] for v in _transpose_args(
-        op, stride, padding, output_padding, dilation, single))
+        op, stride, padding, output_padding, dilation, 1))
     return apply_op(conv_transpose1d_forward, conv_transpose1d_backward, input, weight, bias,
                     stride=stride, padding=padding, output_padding=output_padding,
                     dilation=dilation, groups=int(groups), name=op)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from .conv import _pair, _single
+from ..core.checks import check_min, is_int, ntuple
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -193,16 +193,16 @@ def max_pool2d_backward(dy, cache):
     return _scatter_by_index(dy, idx, x_shape)
 
 
-def _pool_args(op, kernel_size, stride, padding, dilation, conv):
-    kernel = conv(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] or stride == () else conv(
-        stride, "stride", op)
-    padding = conv(padding, "padding", op)
-    dilation = conv(dilation, "dilation", op)
+def pool_window_args(op, kernel_size, stride, padding, dilation, n):
+    """Parse the window arguments of an n-d pool into n-tuples (stride defaults to the kernel)."""
+    kernel = ntuple(op, "kernel_size", kernel_size, n)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(
+        op, "stride", stride, n)
+    padding = ntuple(op, "padding", padding, n)
+    dilation = ntuple(op, "dilation", dilation, n)
     for name, v, low in (("kernel_size", kernel, 1), ("stride", stride, 1),
                          ("dilation", dilation, 1), ("padding", padding, 0)):
-        if min(v) < low:
-            raise ValueError(f"{op}: {name} must be >= {low}, got {v}")
+        check_min(op, name, v, low)
     return kernel, stride, padding, dilation
 
 
@@ -214,8 +214,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         H_out = ⌊(H + 2P − d·(k − 1) − 1) / s⌋ + 1 (⌈·⌉ with ceil_mode).
     Returns: output, or (output, indices) with return_indices=True.
     """
-    kernel, stride, padding, dilation = _pool_args("max_pool2d", kernel_size, stride, padding,
-                                                   dilation, _pair)
+    kernel, stride, padding, dilation = pool_window_args("max_pool2d", kernel_size, stride, padding,
+                                                   dilation, 2)
     return apply_op(max_pool2d_forward, max_pool2d_backward, input, kernel=kernel,
                     stride=stride, padding=padding, dilation=dilation,
                     ceil_mode=bool(ceil_mode), return_indices=bool(return_indices),
@@ -250,9 +250,8 @@ def max_pool1d_backward(dy, cache):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling (PyTorch's F.max_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
-    (kernel,), (stride,), (padding,), (dilation,) = _pool_args(
-        "max_pool1d", kernel_size, stride, padding, dilation,
-        lambda v, name, op: (_single(v, name, op),))
+    (kernel,), (stride,), (padding,), (dilation,) = pool_window_args(
+        "max_pool1d", kernel_size, stride, padding, dilation, 1)
     return apply_op(max_pool1d_forward, max_pool1d_backward, input, kernel=kernel,
                     stride=stride, padding=padding, dilation=dilation,
                     ceil_mode=bool(ceil_mode), return_indices=bool(return_indices),
@@ -310,8 +309,7 @@ def avg_pool2d_backward(dy, cache):
 
 
 def _check_divisor(op, divisor_override):
-    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
-                                         or divisor_override == 0):
+    if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
         raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
                          f"{divisor_override!r}")
 
@@ -324,7 +322,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     op = "avg_pool2d"
     _check_divisor(op, divisor_override)
-    kernel, stride, padding, _ = _pool_args(op, kernel_size, stride, padding, 1, _pair)
+    kernel, stride, padding, _ = pool_window_args(op, kernel_size, stride, padding, 1, 2)
     return apply_op(avg_pool2d_forward, avg_pool2d_backward, input, kernel=kernel,
                     stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
                     count_include_pad=bool(count_include_pad),
@@ -346,9 +344,8 @@ def avg_pool1d_backward(dy, cache):
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling (PyTorch's F.avg_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
-    (kernel,), (stride,), (padding,), _ = _pool_args(
-        "avg_pool1d", kernel_size, stride, padding, 1,
-        lambda v, name, op: (_single(v, name, op),))
+    (kernel,), (stride,), (padding,), _ = pool_window_args(
+        "avg_pool1d", kernel_size, stride, padding, 1, 1)
     return apply_op(avg_pool1d_forward, avg_pool1d_backward, input, kernel=kernel,
                     stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
                     count_include_pad=bool(count_include_pad), name="avg_pool1d")
@@ -427,9 +424,7 @@ def adaptive_avg_pool1d(input, output_size):
 
     Shape: (N, C, L) -> (N, C, output_size)
     """
-    out = _single(output_size, "output_size", "adaptive_avg_pool1d")
-    if out < 1:
-        raise ValueError(f"adaptive_avg_pool1d: output_size must be >= 1, got {out}")
+    (out,) = ntuple("adaptive_avg_pool1d", "output_size", output_size, 1, minimum=1)
     return apply_op(adaptive_avg_pool1d_forward, adaptive_avg_pool1d_backward, input,
                     output_size=out, name="adaptive_avg_pool1d")
 

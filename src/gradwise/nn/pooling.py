@@ -7,6 +7,7 @@ padding) raises ValueError naming the layer.
 from __future__ import annotations
 
 from .. import functional as F
+from ..core.checks import ntuple
 from .module import Module
 
 
@@ -39,8 +40,7 @@ class MaxPool2d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
-        F.pool._pool_args(type(self).__name__, kernel_size, self.stride, padding, dilation,
-                          F.conv._pair)
+        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 2)
 
     def forward(self, input):
         return self._run(F.max_pool2d, input, self.kernel_size, self.stride, self.padding,
@@ -63,8 +63,7 @@ class MaxPool1d(MaxPool2d):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
-        F.pool._pool_args(type(self).__name__, kernel_size, self.stride, padding, dilation,
-                          lambda v, name, op: (F.conv._single(v, name, op),))
+        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 1)
 
     def forward(self, input):
         return self._run(F.max_pool1d, input, self.kernel_size, self.stride, self.padding,
@@ -84,8 +83,7 @@ class AvgPool2d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        F.pool._pool_args(type(self).__name__, kernel_size, self.stride, padding, 1,
-                          F.conv._pair)
+        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, 1, 2)
         F.pool._check_divisor(type(self).__name__, divisor_override)
 
     def forward(self, input):
@@ -107,13 +105,12 @@ class AvgPool1d(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
-        single = lambda v, name: (F.conv._single(v, name, type(self).__name__),)  # noqa: E731
-        self.kernel_size = single(kernel_size, "kernel_size")
-        self.stride = single(stride if stride is not None else kernel_size, "stride")
-        self.padding = single(padding, "padding")
+        owner = type(self).__name__
+        self.kernel_size = ntuple(owner, "kernel_size", kernel_size, 1)
+        self.stride = ntuple(owner, "stride", stride if stride is not None else kernel_size, 1)
+        self.padding = ntuple(owner, "padding", padding, 1)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-        F.pool._pool_args(type(self).__name__, self.kernel_size, self.stride, self.padding, 1,
-                          lambda v, name, op: (F.conv._single(v, name, op),))
+        F.pool.pool_window_args(owner, self.kernel_size, self.stride, self.padding, 1, 1)
 
     def forward(self, input):
         return self._run(F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,
