@@ -9,6 +9,7 @@ from .winograd import winograd_conv3x3
 from .conv import (
     col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
 )
+from .attention import scaled_dot_product_attention
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .interpolate import interpolate

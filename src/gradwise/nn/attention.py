@@ -16,8 +16,10 @@ Masks follow ``torch.nn.functional.scaled_dot_product_attention``'s boolean ``at
 weight of exactly 0. A query whose keys are all masked gets all-zero weights and a zero context
 (PyTorch returns NaN there).
 
-The two ops are forward/backward pairs of pure NumPy functions, like ``functional``'s; the
-projections W_q, W_k, W_a are ``Linear`` layers applied outside the op (one GEMM each).
+The kernels live in ``functional/attention.py``; the projections W_q, W_k, W_a are ``Linear``
+layers applied outside the op (one GEMM each).
+
+``MultiheadAttention`` is PyTorch's Transformer attention (Vaswani et al. 2017), see its docstring.
 """
 from __future__ import annotations
 
@@ -25,160 +27,16 @@ import math
 
 import numpy as np
 
-from ..core import apply_op
+from .. import functional as F
+from ..core.random import default_generator
 from ..core.tensor import Tensor
+from ..functional.attention import (
+    _check_qkv, additive_attention, attention_bias, attention_core, dot_product_attention,
+)
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
 from . import init
-
-
-def _masked_softmax(e, mask):
-    """Softmax over the last axis of e with keys where mask is False removed (weight 0).
-
-    Rows with no valid key get weight 0 everywhere instead of NaN.
-    """
-    if mask is not None:
-        e = np.where(mask, e, -np.inf)
-    m = e.max(axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    w = np.exp(e - m)
-    s = w.sum(axis=-1, keepdims=True)
-    return w / np.where(s > 0, s, 1.0)
-
-
-def _softmax_backward(dw, w):
-    # de = α ⊙ (dα − Σ_j α_j dα_j); masked keys have α = 0 and get de = 0
-    return w * (dw - (dw * w).sum(axis=-1, keepdims=True))
-
-
-def _broadcast_mask(mask, shape, owner):
-    """mask (N, S), (N, 1, S) or (N, T, S) -> boolean (N, T, S)."""
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.dtype != np.bool_:
-        raise TypeError(f"{owner}: mask must be boolean (True = attend), got dtype {mask.dtype}")
-    if mask.ndim == 2:
-        mask = mask[:, None, :]
-    try:
-        return np.broadcast_to(mask, shape)
-    except ValueError:
-        raise ValueError(
-            f"{owner}: mask of shape {mask.shape} does not broadcast to the scores {shape} "
-            f"(expected (N, S) or (N, T_q, S))"
-        ) from None
-
-
-# -- dot-product attention ----------------------------------------------------------------------
-def dot_attention_forward(q, k, v, mask=None, scale=1.0):
-    """Context and weights of dot-product attention.
-
-        e = scale · q kᵀ      α = softmax(e, masked)      c = α v
-
-    Shape:
-        q (N, T_q, D), k (N, S, D), v (N, S, D_v), mask (N, T_q, S) bool or None
-        -> context (N, T_q, D_v), weights (N, T_q, S)
-    """
-    e = np.matmul(q, k.transpose(0, 2, 1)) * scale  # (N, T_q, S)
-    w = _masked_softmax(e, mask)
-    c = np.matmul(w, v)  # (N, T_q, D_v)
-    return (c, w), (q, k, v, w, scale)
-
-
-def dot_attention_backward(grads, cache):
-    dc, dw_out = grads
-    q, k, v, w, scale = cache
-    dw = dw_out + np.matmul(dc, v.transpose(0, 2, 1))  # dL/dα = dα_out + dc vᵀ
-    dv = np.matmul(w.transpose(0, 2, 1), dc)  # dL/dv = αᵀ dc
-    de = _softmax_backward(dw, w) * scale
-    dq = np.matmul(de, k)  # dL/dq = de k
-    dk = np.matmul(de.transpose(0, 2, 1), q)  # dL/dk = deᵀ q
-    return dq, dk, dv, None
-
-
-def _check_qkv(owner, q, k, v, d_q=None, d_k=None):
-    if q.ndim != 3 or k.ndim != 3 or v.ndim != 3:
-        raise ValueError(
-            f"{owner}: expected query (N, T_q, D), keys (N, S, D_k), values (N, S, D_v); "
-            f"got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}"
-        )
-    if not (q.shape[0] == k.shape[0] == v.shape[0]) or k.shape[1] != v.shape[1]:
-        raise ValueError(
-            f"{owner}: batch and key lengths must agree: query {tuple(q.shape)}, keys "
-            f"{tuple(k.shape)}, values {tuple(v.shape)}"
-        )
-    if d_q is not None and q.shape[2] != d_q:
-        raise ValueError(f"{owner}: expected query (N, T_q, {d_q}), got {tuple(q.shape)}")
-    if d_k is not None and k.shape[2] != d_k:
-        raise ValueError(f"{owner}: expected keys (N, S, {d_k}), got {tuple(k.shape)}")
-
-
-def dot_product_attention(query, key, value, mask=None, scale=1.0):
-    """Functional dot-product attention; returns ``(context, weights)``.
-
-    Args:
-        query (N, T_q, D), key (N, S, D), value (N, S, D_v): Tensors.
-        mask: boolean (N, S) or (N, T_q, S), True = attend; None = attend everywhere.
-        scale: multiplies the scores (1/√D gives scaled dot-product attention).
-    """
-    _check_qkv("dot_product_attention", query, key, value)
-    if query.shape[2] != key.shape[2]:
-        raise ValueError(
-            f"dot_product_attention: query and key sizes differ: {query.shape[2]} vs {key.shape[2]}"
-        )
-    shape = (query.shape[0], query.shape[1], key.shape[1])
-    m = _broadcast_mask(mask.array if isinstance(mask, Tensor) else mask, shape,
-                        "dot_product_attention")
-    return apply_op(dot_attention_forward, dot_attention_backward, query, key, value, m,
-                    scale=float(scale), name="dot_attention")
-
-
-# -- additive attention -------------------------------------------------------------------------
-def additive_attention_forward(qp, kp, v_a, values, mask=None):
-    """Context and weights of additive attention on projected queries and keys.
-
-        e_ij = v_aᵀ tanh(qp_i + kp_j)      α = softmax(e, masked)      c = α values
-
-    (qp = W_q q + b, kp = W_k k are computed outside, one GEMM each.)
-
-    Shape:
-        qp (N, T_q, A), kp (N, S, A), v_a (A,), values (N, S, D_v), mask (N, T_q, S) or None
-        -> context (N, T_q, D_v), weights (N, T_q, S)
-    """
-    t = np.tanh(qp[:, :, None, :] + kp[:, None, :, :])  # (N, T_q, S, A)
-    e = t @ v_a  # (N, T_q, S)
-    w = _masked_softmax(e, mask)
-    c = np.matmul(w, values)  # (N, T_q, D_v)
-    return (c, w), (t, v_a, values, w)
-
-
-def additive_attention_backward(grads, cache):
-    dc, dw_out = grads
-    t, v_a, values, w = cache
-    dw = dw_out + np.matmul(dc, values.transpose(0, 2, 1))
-    dvalues = np.matmul(w.transpose(0, 2, 1), dc)
-    de = _softmax_backward(dw, w)  # (N, T_q, S)
-    dv_a = np.einsum("nqs,nqsa->a", de, t)  # dL/dv_a = Σ de_ij t_ij
-    dpre = de[..., None] * v_a * (1.0 - t * t)  # d tanh: 1 − t²; (N, T_q, S, A)
-    dqp = dpre.sum(axis=2)  # each query meets every key
-    dkp = dpre.sum(axis=1)
-    return dqp, dkp, dv_a, dvalues, None
-
-
-def additive_attention(query_proj, key_proj, v, value, mask=None):
-    """Functional additive attention on already projected queries/keys; ``(context, weights)``."""
-    _check_qkv("additive_attention", query_proj, key_proj, value)
-    if query_proj.shape[2] != key_proj.shape[2] or tuple(v.shape) != (key_proj.shape[2],):
-        raise ValueError(
-            f"additive_attention: projected sizes must agree: query {tuple(query_proj.shape)}, "
-            f"keys {tuple(key_proj.shape)}, v {tuple(v.shape)}"
-        )
-    shape = (query_proj.shape[0], query_proj.shape[1], key_proj.shape[1])
-    m = _broadcast_mask(mask.array if isinstance(mask, Tensor) else mask, shape,
-                        "additive_attention")
-    return apply_op(additive_attention_forward, additive_attention_backward, query_proj,
-                    key_proj, v, value, m, name="additive_attention")
 
 
 # -- modules ------------------------------------------------------------------------------------
@@ -300,7 +158,199 @@ class GeneralAttention(Module):
         return f"query_size={self.query_size}, key_size={self.key_size}"
 
 
+class MultiheadAttention(Module):
+    """PyTorch's ``nn.MultiheadAttention``: h heads of scaled dot-product attention.
+
+        head_i = softmax(Q_i K_iᵀ / √d + mask) V_i,   Q_i = q W_qiᵀ + b_qi, ...,  d = E / h
+        out    = concat(head_1 … head_h) W_oᵀ + b_o
+
+    Args:
+        embed_dim: E, the size of queries and of the output.
+        num_heads: h; E must be divisible by h.
+        dropout: dropout probability on the attention weights (training only).
+        bias: add in_proj_bias and out_proj.bias.
+        add_bias_kv: append learnt bias_k / bias_v as one more key and value.
+        add_zero_attn: append one all-zero key and value (after the head split).
+        kdim, vdim: key / value sizes (default E); if either differs from E the projections are
+            q_proj_weight, k_proj_weight, v_proj_weight instead of the packed in_proj_weight.
+        batch_first: inputs and output are (N, L, E) instead of (L, N, E).
+
+    Shape:
+        query (L, N, E), key (S, N, kdim), value (S, N, vdim) ((N, ·, ·) with batch_first;
+        unbatched (L, E), (S, kdim), (S, vdim)); key_padding_mask (N, S) and attn_mask (L, S) or
+        (N·h, L, S): bool with True = NOT attended (the opposite of ``DotAttention``'s masks),
+        or float added to the scores
+        -> output (L, N, E), weights (N, L, S) averaged over heads or (N, h, L, S).
+
+    Differences from PyTorch: a query whose keys are all masked gets zero weights and a zero
+    output instead of NaN; the dropout masks come from the library RNG (``gw.manual_seed``).
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
+        super().__init__()
+        for name, val in (("embed_dim", embed_dim), ("num_heads", num_heads)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val <= 0:
+                raise ValueError(f"MultiheadAttention: {name} must be a positive int, got {val!r}")
+        if embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got "
+                             f"embed_dim={embed_dim}, num_heads={num_heads}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, float(dropout)
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.head_dim = embed_dim // num_heads
+        self.batch_first, self.add_zero_attn = bool(batch_first), bool(add_zero_attn)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        dt = self.out_proj.weight.dtype
+        E = embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * E, E), dt))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = Parameter(np.empty((E, E), dt))
+            self.k_proj_weight = Parameter(np.empty((E, self.kdim), dt))
+            self.v_proj_weight = Parameter(np.empty((E, self.vdim), dt))
+            self.register_parameter("in_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(np.empty((3 * E,), dt))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        if add_bias_kv:
+            self.bias_k = Parameter(np.empty((1, 1, E), dt))
+            self.bias_v = Parameter(np.empty((1, 1, E), dt))
+        else:
+            self.bias_k = self.bias_v = None
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        """Xavier-uniform projections, zero biases, Xavier-normal bias_k/bias_v (PyTorch's)."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def _projections(self):
+        E = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            ws = (w[:E], w[E:2 * E], w[2 * E:])
+        else:
+            ws = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        b = self.in_proj_bias
+        bs = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        return ws, bs
+
+    def _check_inputs(self, query, key, value, batched):
+        owner = f"{type(self).__name__}({self.extra_repr()})"
+        want = 3 if batched else 2
+        if key.ndim != want or value.ndim != want:
+            raise ValueError(f"{owner}: query is {query.ndim}-D, so key and value must be "
+                             f"{want}-D; got {tuple(key.shape)}, {tuple(value.shape)}")
+        sizes = (("query", query, self.embed_dim), ("key", key, self.kdim),
+                 ("value", value, self.vdim))
+        for name, x, d in sizes:
+            if x.shape[-1] != d:
+                raise ValueError(f"{owner}: expected {name} with last dim {d}, got "
+                                 f"{tuple(x.shape)}")
+        if key.shape[:-1] != value.shape[:-1]:
+            raise ValueError(f"{owner}: key and value must have the same length and batch, got "
+                             f"{tuple(key.shape)} and {tuple(value.shape)}")
+        b = 0 if self.batch_first else 1
+        if batched and query.shape[b] != key.shape[b]:
+            raise ValueError(f"{owner}: query and key batch sizes differ: {tuple(query.shape)} "
+                             f"vs {tuple(key.shape)}")
+        return owner
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        """Attention of ``query`` over ``key``/``value``; returns ``(output, weights or None)``.
+
+        ``is_causal`` is a hint, as in PyTorch: it requires ``attn_mask`` (the causal mask).
+        """
+        if query.ndim not in (2, 3):
+            raise ValueError(f"MultiheadAttention: expected query (L, N, E) or (L, E), got "
+                             f"{tuple(query.shape)}")
+        batched = query.ndim == 3
+        owner = self._check_inputs(query, key, value, batched)
+        if is_causal and attn_mask is None:
+            raise ValueError(f"{owner}: is_causal=True needs attn_mask (the causal mask) as in "
+                             f"PyTorch; build it with nn.Transformer.generate_square_subsequent_mask")
+        if not batched:  # (L, E) -> (1, L, E)
+            query, key, value = (x.unsqueeze(0) for x in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = np.asarray(getattr(key_padding_mask, "array",
+                                                      key_padding_mask))[None]
+        elif not self.batch_first:  # (L, N, E) -> (N, L, E)
+            query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+        N, L, E = query.shape
+        H, d = self.num_heads, self.head_dim
+        (wq, wk, wv), (bq, bk, bv) = self._projections()
+        q, k, v = F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+        if self.bias_k is not None:  # one more key/value: (N, S + 1, E)
+            k = F.cat([k, self.bias_k.expand(N, 1, E)], dim=1)
+            v = F.cat([v, self.bias_v.expand(N, 1, E)], dim=1)
+        q, k, v = (x.reshape(N, x.shape[1], H, d).permute(0, 2, 1, 3) for x in (q, k, v))
+        if self.add_zero_attn:  # one all-zero key/value per head: (N, H, S + 1, d)
+            zeros = Tensor(np.zeros((N, H, 1, d), q.dtype))
+            k, v = F.cat([k, zeros], dim=2), F.cat([v, zeros], dim=2)
+        S = key.shape[1]
+        extra = k.shape[2] - S  # keys appended above, never masked
+        bias = self._bias(owner, attn_mask, key_padding_mask, N, L, S, extra, q.dtype)
+        p = self.dropout if self.training else 0.0
+        out, weights = attention_core(q, k, v, bias, 1.0 / np.sqrt(d), p, True,
+                                      default_generator(), owner)
+        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N, L, E))
+        if not batched:
+            out = out.squeeze(0)
+        elif not self.batch_first:
+            out = out.transpose(0, 1)
+        if not need_weights:
+            return out, None
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        return out, (weights if batched else weights.squeeze(0))
+
+    def _bias(self, owner, attn_mask, key_padding_mask, N, L, S, extra, dtype):
+        """attn_mask and key_padding_mask as one float bias (N or 1, H or 1, L, S + extra)."""
+        bias = None
+        if attn_mask is not None:
+            m = attention_bias(attn_mask, dtype, owner, attend_value=False)
+            if m.shape == (L, S):
+                m = m[None, None]
+            elif m.shape == (N * self.num_heads, L, S):
+                m = m.reshape(N, self.num_heads, L, S)
+            else:
+                raise ValueError(f"{owner}: expected attn_mask ({L}, {S}) or "
+                                 f"({N * self.num_heads}, {L}, {S}), got {m.shape}")
+            bias = m
+        if key_padding_mask is not None:
+            m = attention_bias(key_padding_mask, dtype, owner, attend_value=False)
+            if m.shape != (N, S):
+                raise ValueError(f"{owner}: expected key_padding_mask ({N}, {S}), got {m.shape}")
+            m = m[:, None, None, :]
+            bias = m if bias is None else bias + m
+        if bias is not None and extra:
+            bias = np.concatenate([bias, np.zeros(bias.shape[:-1] + (extra,), dtype)], axis=-1)
+        return bias
+
+    def extra_repr(self) -> str:
+        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
+                f"batch_first={self.batch_first}")
+
+
 __all__ = [
-    "AdditiveAttention", "DotAttention", "GeneralAttention", "additive_attention",
+    "AdditiveAttention", "MultiheadAttention", "DotAttention", "GeneralAttention", "additive_attention",
     "dot_product_attention",
 ]
