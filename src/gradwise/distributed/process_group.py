@@ -120,6 +120,11 @@ def _comm():
     return _group.comm
 
 
+def communicator():
+    """The mpi4py communicator of the default group (``MPI.COMM_WORLD``)."""
+    return _comm()
+
+
 def mpi():
     """The mpi4py ``MPI`` module of the group (for ``MPI.IN_PLACE``, ops, requests)."""
     _comm()

@@ -1,0 +1,57 @@
+"""gradwise.distributed: process group and collectives, in this process and on 2 MPI ranks."""
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py")
+
+import gradwise as gw  # noqa: E402
+import gradwise.distributed as dist  # noqa: E402
+from mpi_launch import check, run_ranks  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def group():
+    if not dist.is_initialized():
+        dist.init_process_group("mpi")
+    yield
+
+
+def test_single_process_group_has_rank_0_of_1():
+    assert dist.is_initialized() and dist.get_rank() == 0 and dist.get_world_size() == 1
+    dist.barrier()
+
+
+def test_all_reduce_avg_on_one_rank_is_identity_and_bumps_version():
+    t = gw.tensor(np.arange(3.0))
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    np.testing.assert_array_equal(t.array, np.arange(3.0))
+    assert t._version == 1
+
+
+def test_all_reduce_avg_of_integers_raises():
+    with pytest.raises(TypeError, match="AVG needs a floating-point"):
+        dist.all_reduce(np.arange(3), op=dist.ReduceOp.AVG)
+
+
+def test_init_twice_and_wrong_backend_raise():
+    with pytest.raises(RuntimeError, match="twice"):
+        dist.init_process_group("mpi")
+    with pytest.raises(ValueError, match="backend must be 'mpi'"):
+        dist.init_process_group("gloo")
+
+
+def test_all_gather_checks_list_length():
+    with pytest.raises(ValueError, match="world_size=1"):
+        dist.all_gather([np.zeros(2), np.zeros(2)], np.zeros(2))
+
+
+def test_collectives_match_numpy_on_two_ranks():
+    out = check(run_ranks("collectives.py", n=2)).stdout
+    assert "rank 0/2: collectives ok" in out and "rank 1/2: collectives ok" in out
+
+
+def test_a_rank_that_raises_aborts_the_job_with_its_message():
+    result = run_ranks("raise_on_rank.py", n=2, args=[1], timeout=60)
+    assert result.returncode != 0
+    assert "rank-specific failure: bad shard" in result.stderr
+    assert "[rank 1]" in result.stderr
