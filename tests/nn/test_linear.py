@@ -59,7 +59,7 @@ def test_linear_rejects_wrong_input_features_with_shape_in_message():
 
 
 def test_linear_constructor_checks_and_repr():
-    with pytest.raises(ValueError, match="in_features must be a non-negative int"):
+    with pytest.raises(ValueError, match="in_features must be an integer >= 0"):
         nn.Linear(-1, 3)
     with pytest.raises(ValueError, match="out_features"):
         nn.Linear(3, 2.5)

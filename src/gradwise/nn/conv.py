@@ -10,19 +10,11 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_positive_int, ntuple
 from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _tuple(v, n, owner, name):
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return (int(v),) * n
-    if isinstance(v, (tuple, list)) and len(v) == n and all(
-            isinstance(u, (int, np.integer)) for u in v):
-        return tuple(int(u) for u in v)
-    raise ValueError(f"{owner}: {name} must be an int or a tuple of {n} ints, got {v!r}")
 
 
 class _ConvNd(Module):
@@ -34,23 +26,17 @@ class _ConvNd(Module):
                  transposed, output_padding, groups, bias, padding_mode, dtype):
         super().__init__()
         owner, n = type(self).__name__, self._n
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels),
-                        ("groups", groups)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{owner}: {name} must be a positive int, got {v!r}")
+        check_positive_int(owner, in_channels=in_channels, out_channels=out_channels,
+                           groups=groups)
         if in_channels % groups:
             raise ValueError(f"{owner}: in_channels must be divisible by groups, got "
                              f"in_channels={in_channels}, groups={groups}")
         if out_channels % groups:
             raise ValueError(f"{owner}: out_channels must be divisible by groups, got "
                              f"out_channels={out_channels}, groups={groups}")
-        kernel_size = _tuple(kernel_size, n, owner, "kernel_size")
-        stride = _tuple(stride, n, owner, "stride")
-        dilation = _tuple(dilation, n, owner, "dilation")
-        for name, v in (("kernel_size", kernel_size), ("stride", stride),
-                        ("dilation", dilation)):
-            if min(v) < 1:
-                raise ValueError(f"{owner}: {name} must be >= 1, got {v}")
+        kernel_size = ntuple(owner, "kernel_size", kernel_size, n, minimum=1)
+        stride = ntuple(owner, "stride", stride, n, minimum=1)
+        dilation = ntuple(owner, "dilation", dilation, n, minimum=1)
         if isinstance(padding, str):
             if transposed or padding not in ("valid", "same"):
                 allowed = "an int or a tuple" if transposed else "'valid', 'same', an int or a tuple"
@@ -59,16 +45,14 @@ class _ConvNd(Module):
                 raise ValueError(f"{owner}: padding='same' is not supported for strided "
                                  f"convolutions, got stride={stride}")
         else:
-            padding = _tuple(padding, n, owner, "padding")
-            if min(padding) < 0:
-                raise ValueError(f"{owner}: padding must be >= 0, got {padding}")
+            padding = ntuple(owner, "padding", padding, n, minimum=0)
         if padding_mode != "zeros":
             raise ValueError(f"{owner}: padding_mode {padding_mode!r} is not supported; "
                              "gradwise convolutions pad with zeros")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.transposed, self.groups = dilation, transposed, int(groups)
-        self.output_padding = _tuple(output_padding, n, owner, "output_padding")
+        self.output_padding = ntuple(owner, "output_padding", output_padding, n)
         self.padding_mode = padding_mode
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if transposed:

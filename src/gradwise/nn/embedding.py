@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_nonnegative_int
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
@@ -38,9 +39,8 @@ class Embedding(Module):
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, device=None, dtype=None):
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"Embedding: {name} must be a non-negative int, got {v!r}")
+        check_nonnegative_int("Embedding", num_embeddings=num_embeddings,
+                              embedding_dim=embedding_dim)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within num_embeddings "

@@ -33,7 +33,7 @@ from ..core.dtype import get_default_dtype
 from ..core.random import default_generator
 from ..core.tensor import Tensor
 from .module import Module
-from .recurrent_family import check_positive_int
+from ..core.checks import check_positive_int
 
 
 def spectral_radius(w: np.ndarray) -> float:

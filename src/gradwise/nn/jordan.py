@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_positive_int
 from ..core.tensor import Tensor
 from .module import Module
 from .recurrent_family import (
-    check_positive_int, check_sequence_input, new_param, owner_name, uniform_init,
+    check_sequence_input, new_param, owner_name, uniform_init,
 )
 
 _ACTIVATIONS = {

@@ -6,16 +6,11 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_nonnegative_int
 from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _check_positive(owner, **sizes):
-    for name, v in sizes.items():
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
-            raise ValueError(f"{owner}: {name} must be a non-negative int, got {v!r}")
 
 
 class Identity(Module):
@@ -48,7 +43,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None):
         super().__init__()
-        _check_positive("Linear", in_features=in_features, out_features=out_features)
+        check_nonnegative_int("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
@@ -89,7 +84,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        _check_positive("Bilinear", in1_features=in1_features, in2_features=in2_features,
+        check_nonnegative_int("Bilinear", in1_features=in1_features, in2_features=in2_features,
                         out_features=out_features)
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)

@@ -33,9 +33,10 @@ weight and bias is initialised U(−1/√H, 1/√H) like PyTorch's recurrent cel
 from __future__ import annotations
 
 from .. import functional as F
+from ..core.checks import check_positive_int
 from .module import Module
 from .recurrent_family import (
-    Recurrent, check_positive_int, check_step_input, new_param, owner_name, uniform_init,
+    Recurrent, check_step_input, new_param, owner_name, uniform_init,
 )
 
 _SHAPES = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_positive_int
 from ..core.dtype import get_default_dtype
 from ..core.random import default_generator
 from ..core.tensor import Tensor
@@ -23,9 +24,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        if not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
-                             f"{num_features!r}")
+        check_positive_int(type(self).__name__, num_features=num_features)
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
                              f"{momentum}")
@@ -174,8 +173,7 @@ class LocalResponseNorm(Module):
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
+        check_positive_int("LocalResponseNorm", size=size)
         self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
 
     def forward(self, input):

@@ -25,12 +25,6 @@ def owner_name(module) -> str:
     return f"{type(module).__name__}({module.extra_repr()})"
 
 
-def check_positive_int(owner: str, **values) -> None:
-    for name, v in values.items():
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{owner}: {name} must be a positive int, got {v!r}")
-
-
 def new_param(shape, dtype=None) -> Parameter:
     dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
     return Parameter(np.empty(shape, dtype))

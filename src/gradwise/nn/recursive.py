@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import functional as F
 from .module import Module
-from .recurrent_family import check_positive_int, new_param, owner_name, uniform_init
+from ..core.checks import check_positive_int
+from .recurrent_family import new_param, owner_name, uniform_init
 
 
 def tree_schedule(trees, num_leaves: int):

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import functional as F
 from ..core.dtype import get_default_dtype
+from ..core.checks import check_int
 from ..core.tensor import Tensor
 from ..functional.rnn_common import pack_padded, pad_packed
 from . import init
@@ -25,11 +26,6 @@ from .parameter import Parameter
 from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _check_size(owner, name, value, minimum=1):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer ≥ {minimum}, got {value!r}")
 
 
 class RNNBase(Module):
@@ -55,10 +51,10 @@ class RNNBase(Module):
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode!r}")
-        _check_size(name, "input_size", input_size, 0)
-        _check_size(name, "hidden_size", hidden_size)
-        _check_size(name, "num_layers", num_layers)
-        _check_size(name, "proj_size", proj_size, 0)
+        check_int(name, "input_size", input_size, 0)
+        check_int(name, "hidden_size", hidden_size, 1)
+        check_int(name, "num_layers", num_layers, 1)
+        check_int(name, "proj_size", proj_size, 0)
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
                 or not 0 <= dropout <= 1):
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing "
@@ -342,8 +338,8 @@ class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
         super().__init__()
         name = type(self).__name__
-        _check_size(name, "input_size", input_size, 0)
-        _check_size(name, "hidden_size", hidden_size)
+        check_int(name, "input_size", input_size, 0)
+        check_int(name, "hidden_size", hidden_size, 1)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         G = num_chunks * self.hidden_size

@@ -32,7 +32,7 @@ from .container import Sequential
 from .conv import Conv1d
 from .linear import Linear
 from .module import Module
-from .recurrent_family import check_positive_int
+from ..core.checks import check_positive_int
 
 _ACT = {"relu": F.relu, "tanh": F.tanh, "sigmoid": F.sigmoid, "identity": lambda a: a}
 
