@@ -10,33 +10,33 @@
     gradwise plot RUN                               PNG plots of a run directory
     gradwise bench                                  gradwise vs PyTorch timings
 
-Errors a user can fix (bad flags, missing data, a bad checkpoint, a missing optional package)
-print one line and a hint on stderr and exit with status 2, without a traceback; set
-``GRADWISE_DEBUG=1`` to see the traceback.
+Errors a user can fix (bad flags or config files, missing data, a bad checkpoint or run
+directory, a missing optional package) print ``gradwise: error: …`` and a hint on stderr and
+exit with status 2, without a traceback, leaving no new files behind; set ``GRADWISE_DEBUG=1``
+to see the traceback. They are :class:`gradwise.train.errors.UserError` (and the data and
+dependency errors mapped in ``_hint_for``); any other exception is a bug: it shows its
+traceback and how to report it, exit status 1.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import inspect
-import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
+import traceback
 import typing
 
+from ..train.errors import UserError, read_json_file
+from .checks import check_bounds, check_run_dir, checked_values, printable
+
 PROG = "gradwise"
-
-
-class CLIError(Exception):
-    """A user error: printed as one line plus a hint, exit status 2."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
+REPORT_URL = "https://github.com/gradwise/gradwise/issues"
+CLIError = UserError   # the name this module used before UserError existed
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,66 +94,127 @@ def build_config(task_module, args: argparse.Namespace, base: dict | None = None
     names = {f.name for f in dataclasses.fields(cls)}
     values = dict(base or {})
     if getattr(args, "config", None):
-        path = pathlib.Path(args.config)
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CLIError(f"--config {path}: no such file") from None
-        except json.JSONDecodeError as e:
-            raise CLIError(f"--config {path}: invalid JSON ({e})",
-                           "the file must hold one JSON object of option names and values")
+        source = f"--config {args.config}"
+        loaded = read_json_file(args.config, source, hint="the file must hold one JSON object "
+                                "of option names and values")
         if not isinstance(loaded, dict):
-            raise CLIError(f"--config {path}: expected a JSON object, got "
-                           f"{type(loaded).__name__}")
+            raise CLIError(f"{source}: expected a JSON object, got {type(loaded).__name__}",
+                           "the file must hold one JSON object of option names and values")
         loaded.pop("task", None)
-        values.update({k.replace("-", "_"): v for k, v in loaded.items()})
+        loaded = {str(k).replace("-", "_"): v for k, v in loaded.items()}
+        values.update(checked_values(cls, {k: v for k, v in loaded.items() if k in names},
+                                     source))
+        values.update({k: v for k, v in loaded.items() if k not in names})
     values.update({k: v for k, v in vars(args).items() if k in names})
     unknown = sorted(set(values) - names)
     if unknown:
-        raise CLIError(f"unknown option(s) {unknown} for task {args.task}",
+        raise CLIError(f"unknown option(s) {printable(unknown)} for task {args.task}",
                        f"run 'gradwise train {args.task} --help' for the options")
-    config = cls(**values)
-    config.validate()
+    return validated(cls(**values))
+
+
+def validated(config):
+    """``config`` after its ``validate()``; the ValueErrors it raises name an option, so they
+    are the user's to fix."""
+    try:
+        config.validate()
+    except ValueError as e:
+        raise CLIError(str(e), "run the command with --help for the valid values") from None
     return config
 
 
 def cmd_train(args) -> int:
-    from ..train.logging import make_run_dir
+    from ..train.logging import lock_run_dir, make_run_dir
     from ..train.tasks import get_task
 
     task = get_task(args.task)
     if args.resume:
         run_dir = pathlib.Path(args.resume)
-        saved = run_dir / "config.json"
-        if not saved.exists():
+        check_run_dir(run_dir, "--resume")
+        if not (run_dir / "config.json").is_file():
             raise CLIError(f"--resume {run_dir}: no config.json there, so it is not a run "
                            f"directory", "pass a directory under runs/ made by gradwise train")
-        base = json.loads(saved.read_text(encoding="utf-8"))
-        if base.get("task") != args.task:
-            raise CLIError(f"--resume {run_dir} is a {base.get('task')!r} run, not "
-                           f"{args.task!r}",
-                           f"gradwise train {base.get('task')} --resume {run_dir}")
-        base.pop("task")
-        config = build_config(task, args, base)
+        with lock_run_dir(run_dir):
+            config = _resumed_config(task, args, run_dir)
+            return _train(task, config, run_dir, args)
+    config = build_config(task, args)
+    if args.run_dir:
+        run_dir = pathlib.Path(args.run_dir)
+        check_run_dir(run_dir, "--run-dir")
     else:
-        config = build_config(task, args)
-        run_dir = pathlib.Path(args.run_dir) if args.run_dir else make_run_dir(config.runs_dir,
-                                                                              args.task)
+        check_run_dir(pathlib.Path(config.runs_dir), "--runs-dir")
+    created = not args.run_dir or not run_dir.exists()
+    if args.run_dir:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        run_dir = make_run_dir(config.runs_dir, args.task)
+    before = set(os.listdir(run_dir))
+    try:
+        with lock_run_dir(run_dir):
+            return _train(task, config, run_dir, args)
+    except BaseException as exc:
+        kept = _clean_failed_run(run_dir, created, before)
+        if isinstance(exc, FloatingPointError):
+            where = (f"; its logs and checkpoints stay in {run_dir}" if kept
+                     else "; no checkpoint was written, so the run directory was removed")
+            raise CLIError(f"training diverged: {exc}{where}",
+                           "lower --lr, or clip gradients with --clip") from None
+        if kept and isinstance(exc, Exception) and _hint_for(exc)[0] is not None:
+            exc.args = (f"{exc.args[0] if exc.args else exc}; the run so far stays in "
+                        f"{run_dir}",) + exc.args[1:]
+        raise
+
+
+def _resumed_config(task, args, run_dir: pathlib.Path):
+    source = str(run_dir / "config.json")
+    base = read_json_file(run_dir / "config.json", source)
+    if not isinstance(base, dict):
+        raise CLIError(f"{source}: expected a JSON object, got {type(base).__name__}")
+    if base.get("task") != args.task:
+        shown = printable(repr(base.get("task")))
+        raise CLIError(f"--resume {run_dir} is a {shown} run, not {args.task!r}",
+                       f"gradwise train {printable(base.get('task'))} --resume {run_dir}")
+    base.pop("task")
+    names = {f.name for f in dataclasses.fields(task.Config)}
+    base = checked_values(task.Config, {k: v for k, v in base.items() if k in names}, source) | \
+        {k: v for k, v in base.items() if k not in names}
+    return build_config(task, args, base)
+
+
+def _train(task, config, run_dir: pathlib.Path, args) -> int:
+    from ..train.logging import write_json_atomic
+
     if not args.quiet:
         print(f"run directory: {run_dir}")
-    try:
-        results = task.run(config, run_dir, quiet=args.quiet, resume=bool(args.resume))
-    except BaseException:
-        # a run that failed before writing anything but its config leaves no directory behind
-        if not args.resume and pathlib.Path(run_dir).is_dir() and \
-                {p.name for p in pathlib.Path(run_dir).iterdir()} <= {"config.json"}:
-            shutil.rmtree(run_dir)
-        raise
-    (run_dir / "results.json").write_text(json.dumps(
-        {k: v for k, v in results.items() if isinstance(v, (int, float, str))}, indent=1) + "\n",
-        encoding="utf-8")
+    results = _run_task(task, config, run_dir, args.quiet, bool(args.resume))
+    write_json_atomic(run_dir / "results.json",
+                      {k: v for k, v in results.items() if isinstance(v, (int, float, str))})
     _plot_quietly(run_dir, args.quiet)
     return 0
+
+
+def _run_task(task, config, run_dir, quiet, resume) -> dict:
+    if hasattr(task, "run"):
+        return task.run(config, run_dir, quiet=quiet, resume=resume)
+    from ..train.tasks import common
+
+    return common.run_task(task, config, run_dir, quiet, resume)
+
+
+def _clean_failed_run(run_dir: pathlib.Path, created: bool, before: set) -> bool:
+    """Remove what a failed fresh run wrote unless it reached a checkpoint (then it can be
+    resumed, and stays); returns whether the run directory was kept."""
+    if not run_dir.is_dir():
+        return False
+    if any((run_dir / "checkpoints").glob("ckpt-*.json")):
+        return True
+    if created:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return False
+    for name in set(os.listdir(run_dir)) - before:
+        path = run_dir / name
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    return False
 
 
 def _plot_quietly(run_dir, quiet):
@@ -176,24 +237,50 @@ def _plot_quietly(run_dir, quiet):
 
 # -- checkpoints ---------------------------------------------------------------------------------
 def _open_checkpoint(path: str):
+    """A checkpoint written by ``gradwise train`` and its task module, with the task config
+    it records checked (types, bounds, validate()) before any task code uses it."""
     from ..train.checkpoint import load_checkpoint
     from ..train.tasks import TASKS, get_task
 
     ckpt = load_checkpoint(path)
-    task_name = ckpt.extra.get("task")
-    if task_name not in TASKS:
-        raise CLIError(f"{ckpt.path} was not written by 'gradwise train' (no task recorded)",
+    for reason in ckpt.skipped:
+        print(f"{PROG}: note: skipped a newer checkpoint: {printable(reason)}", file=sys.stderr)
+    extra = ckpt.extra
+    task_name = extra.get("task") if isinstance(extra, dict) else None
+    if not isinstance(task_name, str) or task_name not in TASKS:
+        raise CLIError(f"{ckpt.path} was not written by 'gradwise train' (task "
+                       f"{printable(repr(task_name))})",
                        "load it from Python with gradwise.train.restore_checkpoint")
-    return ckpt, get_task(task_name)
+    task = get_task(task_name)
+    source = f"{ckpt.path} (task_config)"
+    values = extra.get("task_config")
+    if not isinstance(values, dict):
+        raise CLIError(f"{source}: expected a JSON object, got {type(values).__name__}",
+                       "the file was edited or written by another program")
+    names = {f.name for f in dataclasses.fields(task.Config)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise CLIError(f"{source}: unknown option(s) {printable(unknown[:5])} for task "
+                       f"{task_name}", "the checkpoint is from another gradwise version")
+    values = checked_values(task.Config, values, source)
+    check_bounds(task.Config, values, source)
+    validated(task.Config(**values))
+    return ckpt, task
 
 
 def cmd_eval(args) -> int:
     ckpt, task = _open_checkpoint(args.checkpoint)
-    print(f"evaluating {ckpt.path} ({ckpt.extra['task']}, model {ckpt.model_name}, "
-          f"step {ckpt.step})")
-    results = task.evaluate(ckpt.path, quiet=True)
+    print(printable(f"evaluating {ckpt.path} ({ckpt.extra['task']}, model {ckpt.model_name}, "
+                    f"step {ckpt.step})"))
+    if hasattr(task, "evaluate"):
+        results = task.evaluate(ckpt.path, quiet=True)
+    else:
+        from ..train.tasks import common
+
+        results = common.evaluate_task(task, ckpt.path, quiet=True)
     for k, v in results.items():
-        print(f"{k:>16s}  {v:.4f}" if isinstance(v, float) else f"{k:>16s}  {v}")
+        line = f"{k:>16s}  {v:.4f}" if isinstance(v, float) else f"{k:>16s}  {v}"
+        print(printable(line, keep="\n\t"))
     return 0
 
 
@@ -202,14 +289,16 @@ def cmd_sample(args) -> int:
     if not hasattr(task, "sample"):
         raise CLIError(f"{ckpt.path} is a {ckpt.extra['task']!r} model, which does not "
                        f"generate text", "sample works with charlm, wordlm and poetry runs")
+    if args.length < 1:
+        raise CLIError(f"--length must be >= 1 token, got {args.length}")
     if args.temperature < 0:
         raise CLIError(f"--temperature must be >= 0, got {args.temperature}")
     if args.top_p is not None and not 0 < args.top_p <= 1:
         raise CLIError(f"--top-p must lie in (0, 1], got {args.top_p}")
     if args.top_k is not None and args.top_k < 1:
         raise CLIError(f"--top-k must be >= 1, got {args.top_k}")
-    print(task.sample(ckpt.path, args.prompt, args.length, args.temperature, args.top_k,
-                      args.top_p, args.seed))
+    print(printable(task.sample(ckpt.path, args.prompt, args.length, args.temperature,
+                                args.top_k, args.top_p, args.seed), keep="\n\t"))
     return 0
 
 
@@ -232,9 +321,9 @@ def cmd_translate(args) -> int:
     if args.beam is not None and args.beam < 1:
         raise CLIError(f"--beam must be >= 1, got {args.beam}")
     out = task.translate(ckpt.path, args.sentence, args.beam)
-    print(" ".join(out["output"]))
+    print(printable(" ".join(out["output"])))
     if out["unknown"]:
-        print(f"(unknown words: {', '.join(out['unknown'])})", file=sys.stderr)
+        print(printable(f"(unknown words: {', '.join(out['unknown'])})"), file=sys.stderr)
     if args.heatmap:
         from ..viz import plot_attention
 
@@ -243,7 +332,8 @@ def cmd_translate(args) -> int:
         print(f"attention heatmap: {path}")
     elif len(out["output"]):
         print()
-        print(format_attention(out["source"], out["output"], out["attention"]))
+        print(printable(format_attention(out["source"], out["output"], out["attention"]),
+                        keep="\n"))
     return 0
 
 
@@ -287,7 +377,7 @@ def cmd_plot(args) -> int:
     from ..viz import plot_run
 
     for path in plot_run(args.run):
-        print(path)
+        print(printable(path))
     return 0
 
 
@@ -425,13 +515,10 @@ def _version() -> str:
 def _hint_for(exc) -> tuple[str, str | None]:
     """(message, hint) for the exceptions a user can fix; None message = not a user error."""
     from ..data.datasets import ChecksumError, DatasetNotFoundError
-    from ..train.checkpoint import CheckpointError
     from ..train.optional import MissingDependencyError
 
-    if isinstance(exc, CLIError):
+    if isinstance(exc, UserError):
         return str(exc), exc.hint
-    if isinstance(exc, CheckpointError):
-        return str(exc), exc.hint or "check the path; gradwise eval RUN picks its latest checkpoint"
     if isinstance(exc, MissingDependencyError):
         return exc.args[0], exc.hint
     if isinstance(exc, DatasetNotFoundError):
@@ -442,17 +529,38 @@ def _hint_for(exc) -> tuple[str, str | None]:
                                          "replace it with the original"
     if isinstance(exc, FileNotFoundError):
         return str(exc), "check the path"
-    if isinstance(exc, (ValueError, KeyError)):
-        text = str(exc.args[0]) if exc.args else type(exc).__name__
-        return text.splitlines()[0], "run the command with --help for valid values"
+    if isinstance(exc, ValueError) and str(exc).startswith("--"):
+        # a task's own check of an option at run time (house style: the message starts with
+        # the flag); these are to become UserError at their raise sites
+        return str(exc).splitlines()[0], "run the command with --help for the valid values"
     return None, None
 
 
 _COMMANDS = ("demo", "train", "eval", "sample", "translate", "summary", "plot", "bench")
 
 
+def _report_bug() -> int:
+    traceback.print_exc()
+    print(f"{PROG}: internal error: the traceback above is a bug in gradwise, not a problem "
+          f"with your input; please report it at {REPORT_URL} with the command line and the "
+          f"traceback", file=sys.stderr)
+    return 1
+
+
+def _stdout_closed() -> int:
+    """The reader of our stdout went away (``gradwise eval RUN | head -1``): normal in a
+    pipeline. Point stdout at /dev/null so that the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (in tests)
+        pass
+    return 141   # 128 + SIGPIPE, what a shell reports for a process ended by a closed pipe
+
+
 def main(argv=None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    """Run the command line; returns the exit status (0 ok, 1 bug, 2 user error,
+    130 interrupted, 141 stdout closed)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser()
@@ -471,22 +579,28 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         print("hint: resume a training run with: gradwise train TASK --resume RUN",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
     except SystemExit as e:   # --help and --version exit through argparse
         return e.code if isinstance(e.code, int) else 0
-    except Exception as exc:  # noqa: BLE001 (user errors become one line; others re-raise)
+    except Exception as exc:  # noqa: BLE001 (user errors become one line; others are bugs)
         message, hint = _hint_for(exc)
-        if message is None or os.environ.get("GRADWISE_DEBUG"):
+        if message is None:
+            return _report_bug()
+        if os.environ.get("GRADWISE_DEBUG"):
             raise
         if hint is None:
             words = [w for w in argv if not w.startswith("-")][:2 if argv[:1] == ["train"] else 1]
             hint = f"run 'gradwise {' '.join(words)} --help' for the valid values"
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+        print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
         if hint:
-            print(f"hint: {hint}", file=sys.stderr)
+            print(f"hint: {printable(hint)}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ from .checkpoint import (
     Checkpoint, CheckpointError, CheckpointManager, find_checkpoint, load_checkpoint,
     restore_checkpoint, save_checkpoint,
 )
+from .errors import UserError
 from .generate import filter_logits, generate, sample_next
 from .logging import MetricLogger, make_run_dir, read_metrics, save_config
 from .metrics import (
@@ -26,5 +27,5 @@ __all__ = [
     "Trainer", "accuracy", "confusion_matrix", "corpus_bleu", "evaluate_model", "filter_logits",
     "find_checkpoint", "generate", "load_checkpoint", "macro_f1", "make_progress", "make_run_dir",
     "modified_precision", "perplexity", "read_metrics", "restore_checkpoint", "sample_next",
-    "save_checkpoint", "save_config", "supervised_step", "token_accuracy",
+    "save_checkpoint", "save_config", "supervised_step", "token_accuracy", "UserError",
 ]

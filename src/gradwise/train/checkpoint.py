@@ -12,13 +12,20 @@ A checkpoint is two files side by side:
 Writes are atomic: each file goes to a temporary file in the same directory, is fsynced, and
 is renamed over the target with ``os.replace``; the JSON is written last and names the sha256
 of the tensors, so a crash mid-save leaves either the old checkpoint or the new one, and a
-tensors file that does not belong to its JSON is detected.
+tensors file that does not belong to its JSON is detected. :class:`CheckpointManager` writes
+the new checkpoint, then the index, and prunes old ones last, so a crash at any point leaves a
+resumable run; loading a run directory takes the newest checkpoint that verifies.
 
 Loading is two-phase. :func:`load_checkpoint` reads and checks the files (JSON syntax, format,
 sha256, every referenced tensor present) without touching any object; :func:`restore_checkpoint`
 then checks the checkpoint against the model/optimizer/scheduler (names, keys, shapes, types)
 and only then copies — and rolls everything back if a copy fails anyway. A corrupted or
 mismatched checkpoint therefore raises :class:`CheckpointError` and changes nothing.
+
+Checkpoints may come from untrusted places, so before anything is allocated from them the
+JSON's types are checked, ``tensors_file`` must be a file name inside the checkpoint's folder,
+the safetensors header's shapes must equal the recorded ones, and no integer of the model
+config may exceed the largest stored dimension (a model is built from that config).
 
 safetensors is the optional extra ``checkpoint`` (``pip install 'gradwise[checkpoint]'``).
 """
@@ -36,6 +43,7 @@ import numpy as np
 
 from ..core.random import get_rng_state, set_rng_state
 from ..core.tensor import Tensor
+from .errors import UserError, read_json_file
 from .logging import to_jsonable
 from .optional import require
 
@@ -44,12 +52,12 @@ VERSION = 1
 INDEX = "index.json"
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or does not fit the objects it is loaded into."""
+MAX_HEADER_BYTES = 100 << 20     # safetensors' own limit on its JSON header
+MIN_CONFIG_BOUND = 64            # small config integers (layers, kernel sizes) are always fine
 
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
+
+class CheckpointError(UserError):
+    """A checkpoint that cannot be read or does not fit the objects it is loaded into."""
 
 
 def _safetensors():
@@ -126,6 +134,29 @@ def _replace_atomic(tmp: pathlib.Path, target: pathlib.Path) -> None:
     os.replace(tmp, target)
 
 
+def _dump_json(path: pathlib.Path, obj) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=1, allow_nan=True)
+        f.write("\n")
+
+
+def _write_atomic(target: pathlib.Path, write) -> None:
+    """``write(tmp)`` into a temporary file beside ``target``, fsync it, rename it over
+    ``target``. An error removes the temporary file; a kill leaves it, and resuming removes it
+    (:func:`gradwise.train.logging.remove_partial_writes`)."""
+    tmp = _tmp_path(target)
+    try:
+        write(tmp)
+        _replace_atomic(tmp, target)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _remove(path: pathlib.Path) -> None:
+    path.unlink(missing_ok=True)
+
+
 def _tmp_path(target: pathlib.Path) -> pathlib.Path:
     return target.with_name(f".{target.name}.tmp-{os.getpid()}")
 
@@ -147,7 +178,8 @@ def _stem(path) -> pathlib.Path:
 def save_checkpoint(path, model, optimizer=None, scheduler=None, *, loader=None,
                     model_name: str = "", model_config=None, epoch: int = 0, step: int = 0,
                     metrics: dict | None = None, extra: dict | None = None,
-                    extra_tensors: dict | None = None, save_rng: bool = True) -> pathlib.Path:
+                    extra_tensors: dict | None = None, save_rng: bool = True,
+                    log_position: dict | None = None) -> pathlib.Path:
     """Write a checkpoint as ``<path>.safetensors`` + ``<path>.json``; returns the JSON path.
 
     Args:
@@ -161,6 +193,8 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, loader=None,
         extra: task data (JSON-able: vocabularies, task config, trainer state).
         extra_tensors: arrays to keep beside the parameters (e.g. a carried hidden state).
         save_rng: record the library RNG state (needed for an exact resume).
+        log_position: how many rows the run's metric logs held (see ``MetricLogger.position``);
+            resuming cuts the logs back to it.
     """
     st = _safetensors()
     stem = _stem(path)
@@ -199,27 +233,18 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, loader=None,
         meta["loader"] = {"type": type(loader).__name__,
                           "state_dict": _encode(loader.state_dict(), tensors, "loader")}
     for name, value in (extra_tensors or {}).items():
-        tensors[f"extra.{name}"] = np.ascontiguousarray(getattr(value, "data", value))
+        tensors[f"extra.{name}"] = np.ascontiguousarray(
+            value.array if isinstance(value, Tensor) else value)
     meta["extra_tensors"] = sorted(k[len("extra."):] for k in tensors if k.startswith("extra."))
 
     tensors_path = stem.with_suffix(".safetensors")
     json_path = stem.with_suffix(".json")
-    tmp = _tmp_path(tensors_path)
-    try:
-        st.save_file(tensors, str(tmp))
-        _replace_atomic(tmp, tensors_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_atomic(tensors_path, lambda tmp: st.save_file(tensors, str(tmp)))
     meta["tensors_file"] = tensors_path.name
     meta["tensors_sha256"] = _sha256(tensors_path)
-    tmp = _tmp_path(json_path)
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1, allow_nan=True)
-            f.write("\n")
-        _replace_atomic(tmp, json_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if log_position is not None:
+        meta["log_position"] = dict(log_position)
+    _write_atomic(json_path, lambda tmp: _dump_json(tmp, meta))
     _fsync_dir(stem.parent)
     return json_path
 
@@ -230,6 +255,7 @@ class Checkpoint:
 
     def __init__(self, path: pathlib.Path, meta: dict, tensors: dict):
         self.path, self.meta, self.tensors = path, meta, tensors
+        self.skipped: list[str] = []   # why newer checkpoints of its directory were passed over
 
     @property
     def epoch(self) -> int:
@@ -250,6 +276,10 @@ class Checkpoint:
     @property
     def metrics(self) -> dict:
         return self.meta.get("metrics", {})
+
+    @property
+    def log_position(self) -> dict | None:
+        return self.meta.get("log_position")
 
     @property
     def extra(self) -> dict:
@@ -276,20 +306,15 @@ def find_checkpoint(path, which: str = "latest") -> pathlib.Path:
     """
     path = pathlib.Path(path)
     if path.is_dir():
-        for directory in (path, path / "checkpoints"):
-            index = directory / INDEX
-            if index.exists():
-                try:
-                    entry = json.loads(index.read_text(encoding="utf-8")).get(which)
-                except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as e:
-                    raise CheckpointError(f"{index}: unreadable checkpoint index ({e})",
-                                          "pass the checkpoint's .json file directly") from None
-                if not entry:
-                    raise CheckpointError(f"{index} records no {which!r} checkpoint",
-                                          "pass the checkpoint's .json file directly")
-                return directory / f"{entry}.json"
-        raise CheckpointError(f"no checkpoint in directory {path}",
-                              "pass a run directory, its checkpoints/ folder or a ckpt-*.json file")
+        directory = _checkpoint_dir(path)
+        if directory is None:
+            raise CheckpointError(f"no checkpoint in directory {path}", "pass a run directory, "
+                                  "its checkpoints/ folder or a ckpt-*.json file")
+        entry = _read_index(directory / INDEX).get(which)
+        if not entry or not isinstance(entry, str) or pathlib.Path(entry).name != entry:
+            raise CheckpointError(f"{directory / INDEX} records no {which!r} checkpoint",
+                                  "pass the checkpoint's .json file directly")
+        return directory / f"{entry}.json"
     if path.suffix == ".safetensors":
         return path.with_suffix(".json")
     if path.suffix != ".json" and not path.exists() and path.with_suffix(".json").exists():
@@ -297,33 +322,70 @@ def find_checkpoint(path, which: str = "latest") -> pathlib.Path:
     return path
 
 
+def _checkpoint_dir(path: pathlib.Path) -> pathlib.Path | None:
+    for directory in (path, path / "checkpoints"):
+        if (directory / INDEX).exists() or any(directory.glob("ckpt-*.json")):
+            return directory
+    return None
+
+
+def _read_index(path: pathlib.Path) -> dict:
+    if not path.exists():
+        return {}
+    index = read_json_file(path, f"{path}: unreadable checkpoint index", CheckpointError,
+                           "pass the checkpoint's .json file directly")
+    if not isinstance(index, dict):
+        raise CheckpointError(f"{path}: a checkpoint index must be a JSON object, got "
+                              f"{type(index).__name__}", "pass the checkpoint's .json file directly")
+    return index
+
+
 def load_checkpoint(path, which: str = "latest") -> Checkpoint:
     """Read a checkpoint and check its integrity; no model, optimizer or RNG is touched.
+
+    For a run or checkpoints directory and ``which="latest"`` this is the newest checkpoint
+    that verifies: a crash may have left the index behind the files, or the newest files
+    incomplete.
 
     Raises:
         CheckpointError: missing files, invalid JSON, wrong format or version, a tensors file
             whose sha256 differs from the one recorded, or a referenced tensor that is absent.
     """
-    json_path = find_checkpoint(path, which)
+    path = pathlib.Path(path)
+    if which != "latest" or not path.is_dir() or _checkpoint_dir(path) is None:
+        return _load_one(find_checkpoint(path, which))
+    directory = _checkpoint_dir(path)
+    names = {p.stem for p in directory.glob("ckpt-*.json")}
+    skipped = []
+    try:
+        names.add(find_checkpoint(directory).stem)
+    except CheckpointError as e:
+        skipped.append(e)
+    for name in sorted(names, reverse=True):       # zero-padded steps: newest first
+        try:
+            ckpt = _load_one(directory / f"{name}.json")
+        except CheckpointError as e:
+            skipped.append(e)
+            continue
+        ckpt.skipped = [str(e) for e in skipped]
+        return ckpt
+    raise skipped[0] if skipped else CheckpointError(f"no checkpoint in directory {path}")
+
+
+def _load_one(json_path: pathlib.Path) -> Checkpoint:
     hint = "the file may be truncated or from another program; use another checkpoint"
     if not json_path.exists():
         raise CheckpointError(f"checkpoint not found: {json_path}",
                               "check the path; `ls runs/*/checkpoints` lists the saved ones")
-    try:
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{json_path} is not a valid checkpoint: invalid JSON ({e})",
-                              hint) from None
+    meta = read_json_file(json_path, f"{json_path} is not a valid checkpoint", CheckpointError,
+                          hint)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{json_path} is not a gradwise checkpoint (no format "
                               f"{FORMAT!r})", hint)
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{json_path}: checkpoint version {meta.get('version')} is not "
+        raise CheckpointError(f"{json_path}: checkpoint version {meta.get('version')!r} is not "
                               f"supported (this gradwise reads version {VERSION})")
-    required = ("tensors_file", "tensors_sha256", "model", "epoch", "step")
-    missing = [k for k in required if k not in meta]
-    if missing:
-        raise CheckpointError(f"{json_path}: checkpoint metadata lacks {missing}", hint)
+    check_metadata(meta, json_path)
     tensors_path = json_path.parent / meta["tensors_file"]
     if not tensors_path.exists():
         raise CheckpointError(f"{json_path}: its tensors file {tensors_path.name} is missing",
@@ -333,25 +395,142 @@ def load_checkpoint(path, which: str = "latest") -> Checkpoint:
         raise CheckpointError(
             f"{tensors_path} is corrupted or does not belong to {json_path.name}: sha256 "
             f"{digest[:16]}…, expected {meta['tensors_sha256'][:16]}…", hint)
+    header = read_header(tensors_path)
+    for key, info in meta["model"]["keys"].items():
+        entry = header.get(f"model.{key}")
+        if entry is None:
+            raise CheckpointError(f"{tensors_path}: tensor model.{key} named in the metadata is "
+                                  f"absent", hint)
+        if list(entry["shape"]) != info["shape"]:
+            raise CheckpointError(f"{tensors_path}: tensor model.{key} has shape "
+                                  f"{tuple(entry['shape'])}, the metadata says "
+                                  f"{tuple(info['shape'])}", hint)
+    check_config_fits_tensors(meta["model"]["config"], header, json_path)
     st = _safetensors()
     try:
         tensors = st.load_file(str(tensors_path))
     except Exception as e:  # safetensors raises its own error types for malformed files
         raise CheckpointError(f"{tensors_path}: cannot read tensors ({e})", hint) from None
     refs = set(_tensor_refs(meta))
-    refs.update(f"model.{k}" for k in meta["model"].get("keys", {}))
-    refs.update(f"extra.{k}" for k in meta.get("extra_tensors", []))
+    refs.update(f"model.{k}" for k in meta["model"]["keys"])
+    refs.update(f"extra.{k}" for k in meta["extra_tensors"])
     absent = sorted(refs - set(tensors))
     if absent:
         raise CheckpointError(f"{tensors_path}: tensors {absent[:5]} named in the metadata are "
                               f"absent", hint)
-    for key, info in meta["model"].get("keys", {}).items():
-        t = tensors[f"model.{key}"]
-        if list(t.shape) != info["shape"]:
-            raise CheckpointError(f"{tensors_path}: tensor model.{key} has shape "
-                                  f"{tuple(t.shape)}, the metadata says {tuple(info['shape'])}",
-                                  hint)
     return Checkpoint(json_path, meta, tensors)
+
+
+# -- checks of untrusted checkpoint files -------------------------------------------------------
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_metadata(meta: dict, where) -> None:
+    """Refuse checkpoint JSON whose fields have the wrong types (before any is used)."""
+    def bad(key, expected):
+        value = meta
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
+        raise CheckpointError(f"{where}: checkpoint field {key!r} must be {expected}, got "
+                              f"{type(value).__name__} {shown}",
+                              "the file was edited or written by another program; "
+                              "use another checkpoint")
+
+    for key in ("epoch", "step"):
+        if not _is_int(meta.get(key)) or meta[key] < 0:
+            bad(key, "an integer >= 0")
+    for key in ("tensors_file", "tensors_sha256"):
+        if not isinstance(meta.get(key), str):
+            bad(key, "a string")
+    name = meta["tensors_file"]
+    if pathlib.PurePath(name).name != name or "/" in name or "\\" in name or \
+            name in ("", ".", "..") or not name.endswith(".safetensors"):
+        bad("tensors_file", "a .safetensors file name in the checkpoint's own folder")
+    model = meta.get("model")
+    if not isinstance(model, dict):
+        bad("model", "an object")
+    if not isinstance(model.get("name"), str):
+        bad("model.name", "a string")
+    if not isinstance(model.get("keys"), dict):
+        bad("model.keys", "an object of tensor shapes")
+    for key, info in model["keys"].items():
+        if not (isinstance(info, dict) and isinstance(info.get("shape"), list)
+                and all(_is_int(d) and d >= 0 for d in info["shape"])):
+            bad("model.keys", f"shapes as lists of integers >= 0 (key {key!r})")
+    for key, kind in (("metrics", dict), ("extra", dict), ("extra_tensors", list)):
+        meta.setdefault(key, kind())
+        if not isinstance(meta[key], kind):
+            bad(key, f"a JSON {'object' if kind is dict else 'array'}")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               for v in meta["metrics"].values()):
+        bad("metrics", "an object of numbers")
+    if not all(isinstance(v, str) for v in meta["extra_tensors"]):
+        bad("extra_tensors", "a list of names")
+    for key in ("optimizer", "scheduler", "loader"):
+        info = meta.get(key)
+        if info is not None and not (isinstance(info, dict) and isinstance(info.get("type"), str)
+                                     and "state_dict" in info):
+            bad(key, "null or an object with 'type' and 'state_dict'")
+    if meta.get("rng") is not None and not isinstance(meta["rng"], dict):
+        bad("rng", "null or an object")
+    log = meta.get("log_position")
+    if log is not None and not (isinstance(log, dict) and
+                                all(_is_int(v) and v >= 0 for v in log.values())):
+        bad("log_position", "an object of row counts")
+
+
+def read_header(path: pathlib.Path) -> dict:
+    """The tensor entries of a safetensors file's header ({name: {"dtype", "shape", ...}}),
+    read without loading any tensor."""
+    hint = "the file may be truncated or from another program; use another checkpoint"
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+        size = int.from_bytes(prefix, "little") if len(prefix) == 8 else -1
+        if not 0 < size <= min(MAX_HEADER_BYTES, path.stat().st_size - 8):
+            raise CheckpointError(f"{path}: not a safetensors file (header size {size})", hint)
+        raw = f.read(size)
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise CheckpointError(f"{path}: unreadable safetensors header", hint) from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: unreadable safetensors header", hint)
+    header.pop("__metadata__", None)
+    for name, entry in header.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("shape"), list)
+                and all(_is_int(d) and d >= 0 for d in entry["shape"])):
+            raise CheckpointError(f"{path}: bad safetensors header entry {name!r}", hint)
+    return header
+
+
+def _config_ints(obj):
+    if _is_int(obj):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _config_ints(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _config_ints(v)
+
+
+def check_config_fits_tensors(config, header: dict, where) -> None:
+    """Refuse a model config with an integer larger than every stored tensor dimension.
+
+    Models are built from their config before the weights are compared with them, so a crafted
+    ``hidden_size`` would otherwise allocate whatever it asks for. Every size of a model is a
+    dimension of one of its tensors, and small integers (layers, kernel sizes, token ids) are
+    always allowed.
+    """
+    largest = max([d for e in header.values() for d in e["shape"]] + [MIN_CONFIG_BOUND])
+    too_big = [v for v in _config_ints(config) if v > largest]
+    if too_big:
+        raise CheckpointError(f"{where}: the model config asks for size {max(too_big)}, but no "
+                              f"stored tensor has a dimension above {largest}",
+                              "the file was edited or does not belong to its tensors; "
+                              "use another checkpoint")
 
 
 # -- restore (check against the live objects, then copy) ----------------------------------------
@@ -521,32 +700,53 @@ class CheckpointManager:
     """Save checkpoints into a directory, keep the last ``keep_last`` and the best one.
 
     ``index.json`` records the checkpoints in order, the latest, and the best by the monitored
-    metric; it is rewritten atomically after each save, and reloaded on construction so a
-    resumed run keeps pruning and tracking the best correctly.
+    metric. A save writes the new checkpoint, then the index (atomically), and deletes pruned
+    checkpoints last, so a crash at any point leaves an index whose checkpoints exist plus at
+    most some extra files. On construction the index is reconciled with the files on disk (a
+    crash may have left it behind them), so a resumed run keeps pruning and tracking the best.
 
     Args:
         directory: where the ``ckpt-<step>.{safetensors,json}`` files go.
         keep_last: number of most recent checkpoints to keep (≥ 1).
         monitor: metric name deciding the best checkpoint (e.g. "val_loss"); None: no best.
         mode: "min" or "max" for the monitored metric.
+        logger: a MetricLogger whose ``position()`` each checkpoint records, so that a resume
+            cuts the logs back to exactly what they held at that checkpoint.
     """
 
     def __init__(self, directory, keep_last: int = 3, monitor: str | None = None,
-                 mode: str = "min"):
+                 mode: str = "min", logger=None):
         if keep_last < 1:
             raise ValueError(f"CheckpointManager: keep_last must be >= 1, got {keep_last}")
         if mode not in ("min", "max"):
             raise ValueError(f"CheckpointManager: mode must be 'min' or 'max', got {mode!r}")
         self.directory = pathlib.Path(directory)
         self.keep_last, self.monitor, self.mode = keep_last, monitor, mode
+        self.logger = logger
         self.index = {"checkpoints": [], "latest": None, "best": None, "best_value": None,
                       "monitor": monitor, "mode": mode}
-        path = self.directory / INDEX
-        if path.exists():
+        self.index.update(_read_index(self.directory / INDEX))
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        on_disk = {p.stem for p in self.directory.glob("ckpt-*.json")}
+        listed = self.index["checkpoints"]
+        if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+            raise CheckpointError(f"{self.directory / INDEX}: 'checkpoints' must be a list of "
+                                  f"names, got {listed!r}"[:200])
+        names = [n for n in listed if n in on_disk] + sorted(on_disk - set(listed))
+        self.index["checkpoints"] = names
+        self.index["latest"] = max(names) if names else None
+        if self.index["best"] not in on_disk:
+            self.index["best"] = self.index["best_value"] = None
+        for name in sorted(on_disk - set(listed)):
             try:
-                self.index.update(json.loads(path.read_text(encoding="utf-8")))
-            except json.JSONDecodeError as e:
-                raise CheckpointError(f"{path}: unreadable checkpoint index ({e})") from None
+                value = read_json_file(self.directory / f"{name}.json", name).get(
+                    "metrics", {}).get(self.monitor)
+            except (UserError, AttributeError):
+                continue
+            if self.monitor and isinstance(value, (int, float)) and self.is_better(value):
+                self.index["best"], self.index["best_value"] = name, float(value)
 
     def is_better(self, value: float) -> bool:
         best = self.index["best_value"]
@@ -560,25 +760,29 @@ class CheckpointManager:
              **kwargs) -> pathlib.Path:
         """Save ``ckpt-<step>`` (arguments as :func:`save_checkpoint`), update index, prune."""
         name = f"ckpt-{step:08d}"
+        if self.logger is not None:
+            kwargs.setdefault("log_position", self.logger.position())
         path = save_checkpoint(self.directory / name, model, optimizer, scheduler, step=step,
                                metrics=metrics, **kwargs)
         names = [n for n in self.index["checkpoints"] if n != name] + [name]
-        self.index["checkpoints"] = names
         self.index["latest"] = name
         value = (metrics or {}).get(self.monitor) if self.monitor else None
         if self.monitor and self.is_better(value):
             self.index["best"], self.index["best_value"] = name, float(value)
         keep = set(names[-self.keep_last:]) | {self.index["best"]}
+        self.index["checkpoints"] = [n for n in names if n in keep]
+        _write_atomic(self.directory / INDEX, lambda tmp: _dump_json(tmp, self.index))
         for old in names:
             if old not in keep:
                 for suffix in (".json", ".safetensors"):  # JSON first: no orphan JSON remains
-                    (self.directory / f"{old}{suffix}").unlink(missing_ok=True)
-        self.index["checkpoints"] = [n for n in names if n in keep]
-        tmp = _tmp_path(self.directory / INDEX)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.index, f, indent=1)
-        _replace_atomic(tmp, self.directory / INDEX)
+                    _remove(self.directory / f"{old}{suffix}")
         return path
+
+    def log_position(self, step: int) -> dict | None:
+        """The log position recorded by the checkpoint of ``step`` (None if it has none)."""
+        path = self.directory / f"ckpt-{step:08d}.json"
+        meta = read_json_file(path, str(path), CheckpointError)
+        return meta.get("log_position") if isinstance(meta, dict) else None
 
     def latest(self) -> pathlib.Path | None:
         n = self.index["latest"]

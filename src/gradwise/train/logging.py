@@ -10,10 +10,12 @@ One run, one directory ``runs/<task>-<YYYYmmdd-HHMMSS>/`` holding
     *.png             plots (``gradwise plot RUN``)
 
 TensorBoard files are written by tensorboardX (``pip install gradwise[tensorboard]``); the
-protobuf is never written by hand.
+protobuf is never written by hand. While a run trains, ``.lock`` in its directory is locked
+(:func:`lock_run_dir`), so a second process given the same directory is refused.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
@@ -23,6 +25,7 @@ import os
 import pathlib
 
 CSV_FIELDS = ("step", "epoch", "split", "metric", "value")
+LOCK_FILE = ".lock"
 
 
 def to_jsonable(obj):
@@ -60,12 +63,62 @@ def write_json_atomic(path, obj) -> None:
     """Write JSON to ``path`` through a temporary file in the same directory and os.replace."""
     path = pathlib.Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(to_jsonable(obj), f, indent=2, sort_keys=False)
-        f.write("\n")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(to_jsonable(obj), f, indent=2, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_partial_writes(run_dir) -> list:
+    """Delete the ``.<name>.tmp-<pid>`` files that killed atomic writes left in a run directory
+    and its checkpoints/ (call it while holding the run's lock); returns the removed paths."""
+    run_dir = pathlib.Path(run_dir)
+    removed = []
+    for directory in (run_dir, run_dir / "checkpoints"):
+        for path in sorted(directory.glob(".*.tmp-*")):
+            if path.is_file() and path.name.rpartition(".tmp-")[2].isdigit():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def lock_run_dir(run_dir):
+    """Hold an exclusive lock on ``run_dir/.lock`` while the block runs.
+
+    Raises:
+        UserError: another process holds it (it is training into the same directory).
+    """
+    from .errors import UserError
+
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; runs are not guarded
+        yield
+        return
+    path = pathlib.Path(run_dir) / LOCK_FILE
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            owner = f.read().strip() or "another process"
+            raise UserError(f"run directory {run_dir} is in use by {owner}",
+                            "wait for that run to finish, or pass another --run-dir") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()}\n")
         f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def save_config(run_dir, config) -> pathlib.Path:
@@ -118,7 +171,8 @@ class MetricLogger:
             installed.
 
     Rows are appended and flushed at every ``log`` call, so a killed run keeps its curves and a
-    resumed run continues the same files.
+    resumed run continues the same files, cut back to their :meth:`position` at the checkpoint
+    it resumes from (:meth:`truncate_to`).
     """
 
     def __init__(self, run_dir, tensorboard: bool | None = None):
@@ -127,6 +181,8 @@ class MetricLogger:
         self.csv_path = self.run_dir / "metrics.csv"
         self.jsonl_path = self.run_dir / "metrics.jsonl"
         new_csv = not self.csv_path.exists() or self.csv_path.stat().st_size == 0
+        self._rows = {"csv_rows": 0 if new_csv else _count_lines(self.csv_path) - 1,
+                      "jsonl_lines": _count_lines(self.jsonl_path)}
         self._csv_file = open(self.csv_path, "a", newline="", encoding="utf-8")
         self._csv = csv.writer(self._csv_file)
         if new_csv:
@@ -153,6 +209,33 @@ class MetricLogger:
         self._jsonl.write(json.dumps(record) + "\n")
         self._csv_file.flush()
         self._jsonl.flush()
+        self._rows["csv_rows"] += len(values)
+        self._rows["jsonl_lines"] += 1
+
+    def position(self) -> dict:
+        """How many data rows metrics.csv and lines metrics.jsonl hold now."""
+        return dict(self._rows)
+
+    def truncate_to(self, position: dict) -> None:
+        """Cut metrics.csv/jsonl back to a :meth:`position` (what they held at a checkpoint):
+        the rows a killed run logged after it, or a partly written last row, go."""
+        for key in ("csv_rows", "jsonl_lines"):
+            if not isinstance(position.get(key), int) or position[key] < 0:
+                raise ValueError(f"MetricLogger.truncate_to: expected a count {key!r} >= 0, got "
+                                 f"{position.get(key)!r}")
+        self._csv_file.close()
+        self._jsonl.close()
+        lines = self.csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = lines[:1 + position["csv_rows"]]
+        self.csv_path.write_text("".join(_whole(line) for line in kept), encoding="utf-8")
+        lines = self.jsonl_path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = lines[:position["jsonl_lines"]]
+        self.jsonl_path.write_text("".join(_whole(line) for line in kept), encoding="utf-8")
+        self._rows = {"csv_rows": max(len(_nonempty(self.csv_path)) - 1, 0),
+                      "jsonl_lines": len(_nonempty(self.jsonl_path))}
+        self._csv_file = open(self.csv_path, "a", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._csv_file)
+        self._jsonl = open(self.jsonl_path, "a", encoding="utf-8")
 
     def truncate_after(self, step: int) -> None:
         """Drop the CSV/JSONL records logged after ``step`` (a run resumed from a checkpoint at
@@ -184,6 +267,18 @@ class MetricLogger:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _count_lines(path: pathlib.Path) -> int:
+    return len(_nonempty(path)) if path.exists() else 0
+
+
+def _nonempty(path: pathlib.Path) -> list:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _whole(line: str) -> str:
+    return line if line.endswith("\n") else line + "\n"
 
 
 def read_metrics(run_dir) -> dict:
