@@ -9,6 +9,7 @@ from gradwise.cli import main
 from gradwise.core.tensor import Tensor
 from gradwise.train.checkpoint import load_checkpoint
 from gradwise.train.tasks import esn, mnist
+from gradwise.train.tasks.common import run_task
 
 
 def test_random_shift_translates_each_image_within_the_bound(rng):
@@ -90,7 +91,7 @@ def test_ridge_on_delays_windows_and_short_series_error():
 
 def test_esn_reports_the_baseline_and_draws_the_free_run(tmp_path):
     config = esn.Config(length=400, reservoir_size=30, washout=20, delays=5)
-    results = esn.run(config, tmp_path / "esn", quiet=True)
+    results = run_task(esn, config, tmp_path / "esn", quiet=True)
     for key in ("one_step_nrmse", "free_run_nrmse", "baseline_one_step_nrmse",
                 "baseline_free_run_nrmse"):
         assert np.isfinite(results[key]) and results[key] >= 0

@@ -1,7 +1,8 @@
 """The tasks of ``gradwise train TASK``, one module each, imported on demand.
 
-Each module has ``Config`` (a dataclass of TaskConfig options), ``DESCRIPTION``,
-``run(config, run_dir, quiet=False, resume=False) -> dict`` and ``evaluate(ckpt, quiet) -> dict``.
+Each module supplies ``DESCRIPTION``, ``Config``, ``build``, ``model_from_checkpoint`` and
+``test`` (docs/adding_a_task.md); ``common.run_task`` trains and tests it and
+``common.evaluate_task`` tests a checkpoint of it.
 """
 from __future__ import annotations
 

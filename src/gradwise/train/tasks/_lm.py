@@ -18,9 +18,10 @@ from ... import nn
 from ...core.tensor import Tensor
 from ...data import Vocab, bptt_windows, lm_batchify, num_bptt_windows
 from ...functional.loss import cross_entropy
+from ...nn.utils.tbptt import detach_hidden
 from ..checkpoint import Checkpoint, restore_checkpoint
 from ..generate import generate
-from ..trainer import StepOutput
+from ..trainer import StepOutput, evaluate_model
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -62,14 +63,6 @@ class RNNLanguageModel(nn.Module):
         emb = self.drop(self.embedding(x))                      # (T, N, E)
         out, hidden = self.rnn(emb, hidden)                     # (T, N, H)
         return self.decoder(self.drop(out)), hidden             # (T, N, V)
-
-
-def detach_hidden(hidden):
-    if hidden is None:
-        return None
-    if isinstance(hidden, tuple):
-        return tuple(Tensor(h.array) for h in hidden)
-    return Tensor(hidden.array)
 
 
 class LMStep:
@@ -146,23 +139,37 @@ class BPTTLoader:
         self._index = self._start = index
 
 
+def lm_loader(ids, batch_size: int, bptt: int) -> BPTTLoader | None:
+    """An evaluation BPTT loader over token ids in ``min(batch_size, len // 2)`` streams (None
+    for fewer than two tokens)."""
+    if len(ids) < 2:
+        return None
+    return BPTTLoader(lm_batchify(np.asarray(ids), min(batch_size, len(ids) // 2)), bptt)
+
+
 def lm_loaders(train_ids, val_ids, batch_size: int, bptt: int, eval_batch_size: int = 10):
     """Training and validation BPTT loaders from token-id lists."""
     if len(train_ids) < 2 * batch_size:
         raise ValueError(f"language model: {len(train_ids)} training tokens are too few for "
                          f"batch size {batch_size}; use a smaller --batch-size or a larger --limit")
     train = BPTTLoader(lm_batchify(np.asarray(train_ids), batch_size), bptt)
-    val = None
-    if len(val_ids) >= 2:
-        val = BPTTLoader(lm_batchify(np.asarray(val_ids), min(eval_batch_size, len(val_ids) // 2)),
-                         bptt)
-    return train, val
+    return train, lm_loader(val_ids, eval_batch_size, bptt)
+
+
+def evaluate_lm(model, loader) -> dict:
+    """Mean NLL per token (``loss``), perplexity and bits per token of ``model`` on ``loader``."""
+    results = evaluate_model(model, loader, LMStep(), report_perplexity=True)
+    results["bpc"] = bits_per_token(results["loss"])
+    return results
+
+
+def model_from_checkpoint(ckpt: Checkpoint):
+    return RNNLanguageModel(**ckpt.model_config)
 
 
 def build_from_checkpoint(ckpt: Checkpoint):
     """(model, vocab) rebuilt from a language-model checkpoint and loaded with its weights."""
-    cfg = ckpt.model_config
-    model = RNNLanguageModel(**cfg)
+    model = model_from_checkpoint(ckpt)
     restore_checkpoint(ckpt, model, restore_rng=False)
     model.eval()
     return model, Vocab.from_json(ckpt.extra["vocab"])

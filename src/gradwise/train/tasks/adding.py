@@ -16,17 +16,15 @@ import dataclasses
 import numpy as np
 
 from ... import nn
-from ...core import no_grad
 from ...core.random import default_generator
 from ...core.tensor import Tensor
 from ...data import DataLoader, TensorDataset
 from ...data.datasets import adding_problem
 from ...functional.loss import mse_loss
 from ...nn.gradient_flow import gradient_flow
-from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
-from ..trainer import StepOutput
-from .common import Parts, TaskConfig, report, seed_everything, train_task
+from ..trainer import StepOutput, evaluate_model
+from .common import Parts, TaskConfig
 
 DESCRIPTION = "adding problem with rnn | lstm | gru | irnn (Le, Jaitly & Hinton 2015)"
 MODELS = ("rnn", "lstm", "gru", "irnn")
@@ -149,41 +147,30 @@ def record_gradient_flow(model: AddingModel, x, y, run_dir) -> np.ndarray:
     return norms
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    config.validate()
-    rng = seed_everything(config)
-    (xtr, ytr), (xva, yva), (xte, yte) = _data(config, rng)
+def build(config: Config) -> Parts:
+    (xtr, ytr), (xva, yva), _ = _data(config, np.random.default_rng(config.seed))
     model_config = {"model": config.model, "hidden_size": config.hidden_size}
     model = AddingModel(**model_config)
     if config.chrono:
         chrono_init(model.rnn, config.seq_len, default_generator())
-    train = DataLoader(TensorDataset(xtr, ytr), batch_size=config.batch_size, shuffle=True)
-    val = DataLoader(TensorDataset(xva, yva), batch_size=256)
-    if not quiet:
-        print(f"adding: T = {config.seq_len}, {len(ytr)} training sequences, model "
-              f"{config.model} (hidden {config.hidden_size}); predicting 1 gives MSE 0.167")
-    parts = Parts(model, f"adding-{config.model}", model_config, train, _step, val,
-                  metrics=[Solved()], extra={})
-    trainer = train_task("adding", config, parts, run_dir, quiet, resume)
-    results = {f"test_{k}": v for k, v in
-               trainer.evaluate(DataLoader(TensorDataset(xte, yte), batch_size=256)).items()}
-    report(results, quiet)
-    n = min(len(yte), 64)
-    record_gradient_flow(model, xte[:n].transpose(1, 0, 2), yte[:n], run_dir)
-    return results
+    return Parts(model, f"adding-{config.model}", model_config,
+                 DataLoader(TensorDataset(xtr, ytr), batch_size=config.batch_size, shuffle=True),
+                 _step, DataLoader(TensorDataset(xva, yva), batch_size=256), metrics=[Solved()],
+                 summary=f"T = {config.seq_len}, {len(ytr)} training sequences, model "
+                         f"{config.model} (hidden {config.hidden_size}); predicting 1 gives "
+                         f"MSE 0.167")
 
 
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model = AddingModel(**ckpt.model_config)
-    restore_checkpoint(ckpt, model, restore_rng=False)
+def model_from_checkpoint(ckpt):
+    return AddingModel(**ckpt.model_config)
+
+
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Test MSE and solved fraction; after training also ‖∂L/∂h_t‖ of 64 test sequences."""
     _, _, (xte, yte) = _data(config, np.random.default_rng(config.seed))
-    model.eval()
-    metric = Solved()
-    with no_grad():
-        out = _step(model, (Tensor(xte), Tensor(yte)), False)
-        metric.update(out.outputs, out.targets)
-    results = {"test_loss": float(out.loss.item()), "test_solved": metric.compute()}
-    report(results, quiet)
-    return results
+    results = evaluate_model(model, DataLoader(TensorDataset(xte, yte), batch_size=256), _step,
+                             [Solved()])
+    if run_dir is not None:
+        n = min(len(yte), 64)
+        record_gradient_flow(model, xte[:n].transpose(1, 0, 2), yte[:n], run_dir)
+    return {f"test_{k}": v for k, v in results.items()}

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import sys
 
-from ...core.random import default_generator
+import numpy as np
+
+from ...core.random import default_generator, manual_seed
 from ...data import Vocab, char_tokenize
 from ...data.datasets import load_text, load_tiny_shakespeare, stdlib_corpus
 from ..checkpoint import load_checkpoint
-from ..trainer import evaluate_model
+from . import _lm
 from ._lm import (
-    LMStep, RNNLanguageModel, bits_per_token, build_from_checkpoint, lm_loaders, sample_text,
+    LMStep, RNNLanguageModel, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders,
+    sample_text,
 )
-from .common import Parts, TaskConfig, report, seed_everything, train_task
+from .common import Parts, TaskConfig, train_and_test
 
 DESCRIPTION = "character-level LSTM language model (stdlib source, tiny-shakespeare or a file)"
 
@@ -40,6 +44,7 @@ class Config(TaskConfig):
     sample_length: int = 300         # characters generated after training
     temperature: float = 0.8
     val_fraction: float = 0.05       # the last fraction of the text validates
+    prompt: str = ""                 # start of the sample after training (default: 1st char)
 
     def validate(self) -> None:
         super().validate()
@@ -59,73 +64,70 @@ def load_corpus(config: Config) -> str:
     return load_text(path)[: config.max_chars]
 
 
-def run_char_lm(task: str, config: Config, text: str, run_dir, quiet: bool, resume: bool,
-                prompt: str = "", extra_callbacks=()):
-    """Train a char LM on ``text`` (the last ``val_fraction`` validates); return metrics, sample."""
-    seed_everything(config)
+def split_text(config: Config, text: str) -> tuple[str, str]:
+    """(training, validation) text: ``--limit`` characters, the last ``val_fraction`` validates."""
     if config.limit is not None:
         text = text[: config.limit]
     cut = int(len(text) * (1 - config.val_fraction))
-    train_text, val_text = text[:cut], text[cut:]
+    return text[:cut], text[cut:]
+
+
+def build_from_text(config: Config, text: str) -> Parts:
+    """The char LM of ``config`` and its BPTT loaders over ``text`` (charlm, poetry, demo)."""
+    train_text, val_text = split_text(config, text)
     vocab = Vocab.build(char_tokenize(train_text), specials=("<unk>",))
     train, val = lm_loaders(vocab.encode(char_tokenize(train_text)),
                             vocab.encode(char_tokenize(val_text)), config.batch_size, config.bptt)
     model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
                         hidden_size=config.hidden_size, num_layers=config.num_layers,
                         cell=config.cell, dropout=config.dropout)
-    model = RNNLanguageModel(**model_config)
-    if not quiet:
-        print(f"{task}: {len(train_text):,} training / {len(val_text):,} validation characters, "
-              f"vocabulary {len(vocab)}, {sum(p.numel() for p in model.parameters()):,} parameters")
-    parts = Parts(model, f"char-{config.cell}", model_config, train, LMStep(), val,
-                  report_perplexity=True, extra={"vocab": vocab.to_json(), "tokens": "chars"})
-    trainer = train_task(task, config, parts, run_dir, quiet, resume, extra_callbacks)
-    results = trainer.evaluate(val) if val is not None else {}
-    if "loss" in results:
-        results["bpc"] = bits_per_token(results["loss"])
-    report(results, quiet, "validation")
-    sample = "".join(sample_text(model.eval(), vocab, list(prompt or train_text[:1]),
-                                 config.sample_length, config.temperature,
-                                 rng=default_generator()))
-    results["sample"] = (prompt or train_text[:1]) + sample
-    return trainer, results
+    return Parts(RNNLanguageModel(**model_config), f"char-{config.cell}", model_config, train,
+                 LMStep(), val, report_perplexity=True,
+                 extra={"vocab": vocab.to_json(), "tokens": "chars"},
+                 summary=f"{len(train_text):,} training / {len(val_text):,} validation "
+                         f"characters, vocabulary {len(vocab)}")
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    _, results = run_char_lm("charlm", config, load_corpus(config), run_dir, quiet, resume)
-    if not quiet:
-        print("sample:\n" + results["sample"])
+def test_on_text(model, config: Config, run_dir, extra, text: str) -> dict:
+    """Validation loss / bpc / perplexity; after training (``run_dir`` set) also a sample."""
+    train_text, val_text = split_text(config, text)
+    vocab = Vocab.from_json(extra["vocab"])
+    val = lm_loader(vocab.encode(char_tokenize(val_text)), 10, config.bptt)
+    results = evaluate_lm(model, val) if val is not None else {}
+    if run_dir is not None:
+        prompt = config.prompt or train_text[:1]
+        results["sample"] = prompt + "".join(sample_text(
+            model.eval(), vocab, list(prompt), config.sample_length, config.temperature,
+            rng=default_generator()))
     return results
 
 
-def evaluate(ckpt, quiet=False) -> dict:
-    """Validation loss / bpc / perplexity of a checkpoint on its own corpus split."""
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model, vocab = build_from_checkpoint(ckpt)
-    text = load_corpus(config)
-    if config.limit is not None:
-        text = text[: config.limit]
-    val_text = text[int(len(text) * (1 - config.val_fraction)):]
-    _, val = lm_loaders([0, 0] * config.batch_size, vocab.encode(char_tokenize(val_text)),
-                        config.batch_size, config.bptt)
-    return evaluate_lm(model, val, quiet)
+model_from_checkpoint = _lm.model_from_checkpoint
 
 
-def evaluate_lm(model, loader, quiet) -> dict:
-    """Mean NLL per token, bits per token and perplexity of ``model`` on a BPTT loader."""
-    results = evaluate_model(model, loader, LMStep(), report_perplexity=True)
-    results["bpc"] = bits_per_token(results["loss"])
-    report(results, quiet, "evaluation")
-    return results
+def build(config: Config) -> Parts:
+    return build_from_text(config, load_corpus(config))
+
+
+def test(model, config: Config, run_dir, extra) -> dict:
+    return test_on_text(model, config, run_dir, extra, load_corpus(config))
+
+
+def run_char_lm(task: str, config: Config, text: str, run_dir, quiet: bool, resume: bool,
+                prompt: str = ""):
+    """Train a char LM on ``text`` (``load_corpus(config)``'s) as run ``task``; returns
+    (trainer, results). The demo's entry point."""
+    config = dataclasses.replace(config, prompt=prompt or config.prompt)
+    manual_seed(config.seed)
+    return train_and_test(sys.modules[__name__], config, run_dir, quiet,
+                          resume, parts=build_from_text(config, text), name=task)
 
 
 def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p=None,
            seed=None) -> str:
     """Text generated by a character-model checkpoint after ``prompt``."""
-    import numpy as np
-
     model, vocab = build_from_checkpoint(load_checkpoint(ckpt))
     rng = np.random.default_rng(seed)
     tokens = sample_text(model, vocab, list(prompt), length, temperature, top_k, top_p, rng)
     return prompt + "".join(tokens)
+

@@ -1,9 +1,11 @@
 """What every ``gradwise train TASK`` shares: the base config, optimizer/scheduler choice, the
-run directory, the Trainer with logging and checkpoints, and resuming.
+run directory, the Trainer with logging and checkpoints, resuming, testing and ``gradwise eval``.
 
-A task module defines ``Config`` (a dataclass extending :class:`TaskConfig`), ``DESCRIPTION``,
-``run(config, run_dir, quiet, resume) -> dict`` and ``evaluate(ckpt, quiet) -> dict``; tasks
-with text output also define ``sample`` or ``translate``.
+A task module supplies ``DESCRIPTION``, ``Config`` (a dataclass extending :class:`TaskConfig`),
+``build(config) -> Parts``, ``model_from_checkpoint(ckpt) -> Module`` and
+``test(model, config, run_dir, extra) -> dict``; :func:`run_task` and :func:`evaluate_task`
+do the rest (docs/adding_a_task.md). Tasks with text output also define ``sample`` or
+``translate``.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import numpy as np
 
 from ... import optim
 from ...core.random import manual_seed
-from ..checkpoint import CheckpointManager
-from ..logging import MetricLogger, save_config, to_jsonable
+from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
+from ..logging import MetricLogger, remove_partial_writes, save_config, to_jsonable
 from ..optional import available, require
 from ..trainer import Callback, EarlyStopping, Trainer
 
@@ -67,6 +69,8 @@ class TaskConfig:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
         if self.clip is not None and not self.clip > 0:
             raise ValueError(f"--clip must be > 0, got {self.clip}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"--time-budget must be > 0 seconds, got {self.time_budget}")
 
 
 def make_optimizer(config: TaskConfig, params):
@@ -119,13 +123,18 @@ class TimeBudget(Callback):
 
 @dataclasses.dataclass
 class Parts:
-    """Everything a task hands to :func:`train_task`."""
+    """What a task's ``build(config)`` hands to :func:`run_task`.
+
+    ``extra`` (JSON-able) goes into every checkpoint and is passed to the task's ``test``;
+    ``summary`` is the banner after the task name. A model fitted in closed form has no
+    ``step_fn`` and a ``fit()`` instead.
+    """
 
     model: Any
     model_name: str
     model_config: dict
-    train_loader: Any
-    step_fn: Callable
+    train_loader: Any = None
+    step_fn: Callable | None = None
     val_loader: Any = None
     metrics: list = dataclasses.field(default_factory=list)
     report_perplexity: bool = False
@@ -133,6 +142,9 @@ class Parts:
     monitor: str = "val_loss"
     mode: str = "min"
     extra: dict = dataclasses.field(default_factory=dict)
+    callbacks: list = dataclasses.field(default_factory=list)
+    summary: str = ""
+    fit: Callable | None = None
 
 
 def seed_everything(config: TaskConfig) -> np.random.Generator:
@@ -145,11 +157,11 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
                resume: bool = False, callbacks=()) -> Trainer:
     """Train with logs in ``run_dir`` and checkpoints in ``run_dir/checkpoints``.
 
-    With ``resume`` the latest checkpoint of ``run_dir`` is loaded first (exact resume).
+    With ``resume`` the latest checkpoint of ``run_dir`` is loaded first (exact resume); it is
+    validated before anything in ``run_dir`` is written.
     """
     run_dir = pathlib.Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(run_dir, {"task": task, **to_jsonable(config)})
     optimizer = make_optimizer(config, parts.model.parameters())
     try:
         steps = len(parts.train_loader)
@@ -170,19 +182,25 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         require("safetensors.numpy", "resuming from a checkpoint", "checkpoint")
     elif not quiet:
         print("checkpoints are off: they need safetensors (pip install 'gradwise[checkpoint]')")
-    logger = MetricLogger(run_dir)
     trainer = Trainer(
         parts.model, optimizer, parts.train_loader, step_fn=parts.step_fn,
         val_loader=parts.val_loader, epochs=train_epochs(config), max_steps=config.max_steps,
         grad_clip=config.clip, scheduler=scheduler, scheduler_interval=interval,
         metrics=parts.metrics, report_perplexity=parts.report_perplexity,
         eval_fn=parts.eval_fn, callbacks=cbs, monitor=parts.monitor, mode=parts.mode,
-        logger=logger, checkpoints=checkpoints, checkpoint_every=config.checkpoint_every,
+        logger=None, checkpoints=checkpoints, checkpoint_every=config.checkpoint_every,
         log_every=config.log_every, quiet=quiet,
         model_name=parts.model_name, model_config=parts.model_config, extra=extra)
     if resume:
         trainer.resume(run_dir)
-        logger.truncate_after(trainer.step)
+        remove_partial_writes(run_dir)
+    save_config(run_dir, {"task": task, **to_jsonable(config)})
+    trainer.logger = logger = MetricLogger(run_dir)
+    if checkpoints is not None:
+        checkpoints.logger = logger
+    if resume:
+        position = checkpoints.log_position(trainer.step)
+        logger.truncate_to(position) if position else logger.truncate_after(trainer.step)
         if not quiet:
             print(f"resumed from step {trainer.step} (epoch {trainer.epoch}) of {run_dir}")
     try:
@@ -207,8 +225,90 @@ def limit_count(n: int, limit: int | None, fraction: float = 1.0) -> int:
 
 
 def report(results: dict, quiet: bool, title: str = "test") -> None:
+    """One line of the scores; text results (samples) follow as ``name:`` blocks."""
     if quiet:
         return
+    texts = {k: v for k, v in results.items() if isinstance(v, str)}
     shown = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                      for k, v in results.items())
-    print(f"{title}: {shown}")
+                      for k, v in results.items() if k not in texts)
+    if shown:
+        print(f"{title}: {shown}")
+    for k, v in texts.items():
+        print(f"{k}:\n{v}")
+
+
+def task_name(task) -> str:
+    """``gradwise.train.tasks.mnist`` -> ``mnist``."""
+    return task.__name__.rsplit(".", 1)[-1]
+
+
+def run_task(task, config: TaskConfig, run_dir, quiet: bool = False,
+             resume: bool = False) -> dict:
+    """``gradwise train TASK``: the task's own ``run`` if it has one, else :func:`train_and_test`."""
+    if hasattr(task, "run"):
+        return task.run(config, run_dir, quiet, resume)
+    return train_and_test(task, config, run_dir, quiet, resume)[1]
+
+
+def train_and_test(task, config: TaskConfig, run_dir, quiet: bool = False, resume: bool = False,
+                   parts: Parts | None = None, name: str | None = None):
+    """Seed, build, announce, train (or fit), test and report; returns (trainer, results).
+
+    Args:
+        parts: already built (the caller seeded the library RNG); default ``task.build(config)``
+            after ``manual_seed(config.seed)``.
+        name: the run's task name in config.json and checkpoints (default the module's).
+
+    The trainer is None for a model fitted in closed form (``parts.fit``).
+    """
+    config.validate()
+    name = name or task_name(task)
+    if parts is None:
+        manual_seed(config.seed)
+        parts = task.build(config)
+    if not quiet:
+        n = sum(p.numel() for p in parts.model.parameters())
+        shown = [parts.summary] if parts.summary else []
+        print(f"{name}: " + ", ".join(shown + ([f"{n:,} parameters"] if n else [])))
+    if parts.step_fn is None:
+        return None, fit_and_test(name, task, config, parts, run_dir, quiet)
+    trainer = train_task(name, config, parts, run_dir, quiet, resume, parts.callbacks)
+    results = task.test(parts.model, config, run_dir, parts.extra)
+    report(results, quiet)
+    return trainer, results
+
+
+def fit_and_test(name: str, task, config: TaskConfig, parts: Parts, run_dir, quiet: bool) -> dict:
+    """A closed-form model: fit, test, log the test scores and save one checkpoint (step 0)."""
+    run_dir = pathlib.Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(run_dir, {"task": name, **to_jsonable(config)})
+    parts.fit()
+    results = task.test(parts.model, config, run_dir, parts.extra)
+    with MetricLogger(run_dir) as log:
+        log.log(0, {k: v for k, v in results.items() if isinstance(v, float)}, split="test")
+    if available("safetensors"):
+        CheckpointManager(run_dir / "checkpoints", keep_last=1).save(
+            parts.model, step=0, model_name=parts.model_name, model_config=parts.model_config,
+            metrics=results,
+            extra={"task": name, "task_config": to_jsonable(config), **parts.extra})
+    elif not quiet:
+        print("checkpoint not saved: it needs safetensors (pip install 'gradwise[checkpoint]')")
+    report(results, quiet)
+    return results
+
+
+def evaluate_task(task, ckpt, quiet: bool = False) -> dict:
+    """``gradwise eval``: the task's test scores of a checkpoint (or run directory).
+
+    Load → rebuild the config → ``task.model_from_checkpoint`` → restore the weights (not the
+    RNG) → ``task.test(model, config, None, ckpt.extra)``.
+    """
+    ckpt = load_checkpoint(ckpt)
+    config = task.Config(**ckpt.extra["task_config"])
+    model = task.model_from_checkpoint(ckpt)
+    restore_checkpoint(ckpt, model, restore_rng=False)
+    model.eval()
+    results = task.test(model, config, None, ckpt.extra)
+    report(results, quiet)
+    return results

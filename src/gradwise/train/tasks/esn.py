@@ -17,10 +17,8 @@ import numpy as np
 from ...core.random import manual_seed
 from ...data.datasets import mackey_glass
 from ...nn.esn import EchoStateNetwork, ridge_regression
-from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
-from ..logging import MetricLogger, save_artifact, save_config, to_jsonable
-from ..optional import available
-from .common import TaskConfig, report
+from ..logging import save_artifact
+from .common import Parts, TaskConfig
 
 DESCRIPTION = "echo state network on Mackey-Glass (tau = 17), ridge-regression readout"
 
@@ -129,55 +127,42 @@ def _model_config(config: Config) -> dict:
                 input_scaling=config.input_scaling, ridge=config.ridge, washout=config.washout)
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    import pathlib
-
-    run_dir = pathlib.Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(run_dir, {"task": "esn", **to_jsonable(config)})
-    train, test = _series(config)
+def build(config: Config) -> Parts:
+    """The reservoir of ``config``; ``fit`` solves the readout on the training series."""
+    train, test_series = _series(config)
     if config.washout >= len(train) - 1:
         raise ValueError(f"--washout {config.washout} leaves no training step of the "
                          f"{len(train)}-sample training series; lower it or raise --length")
     model_config = _model_config(config)
     model = _model(config, model_config)
-    if not quiet:
-        print(f"esn: Mackey-Glass tau={config.tau}, {len(train)} train / {len(test)} test "
-              f"samples, reservoir {config.reservoir_size}, spectral radius "
-              f"{config.spectral_radius}")
-    model.fit(train[:-1, None], train[1:, None])          # predict s(t+1) from s(t)
-    results = _scores(model, train, test, config.horizon)
-    baseline, base_gen = _baseline_scores(config, train, test, config.horizon)
+    return Parts(model, "esn", model_config,
+                 fit=lambda: model.fit(train[:-1, None], train[1:, None]),  # s(t) -> s(t+1)
+                 summary=f"Mackey-Glass tau={config.tau}, {len(train)} train / "
+                         f"{len(test_series)} test samples, reservoir {config.reservoir_size}, "
+                         f"spectral radius {config.spectral_radius}")
+
+
+def model_from_checkpoint(ckpt):
+    model = _model(Config(**ckpt.extra["task_config"]), ckpt.model_config)
+    model.fitted = True                 # the readout comes with the checkpoint's weights
+    return model
+
+
+def test(model, config: Config, run_dir, extra) -> dict:
+    """NRMSE one step ahead and of the free run, for the ESN and the ridge-on-delays baseline;
+    after fitting also the free runs for ``gradwise plot``."""
+    train, test_series = _series(config)
+    results = _scores(model, train, test_series, config.horizon)
+    baseline, base_gen = _baseline_scores(config, train, test_series, config.horizon)
     results.update(baseline)
-    h = results["horizon"]
-    esn_gen = model.generate(h, train[:, None]).array[:, 0]
-    back = min(100, len(train))
-    save_artifact(run_dir, "free_run", {
-        "history": train[-back:], "target": test[:h],
-        "title": f"Mackey-Glass tau={config.tau:g}: {h}-step free-running prediction",
-        "series": {f"ESN free run (NRMSE {nrmse(esn_gen, test[:h]):.2g})": esn_gen,
-                   f"ridge on {config.delays} delays (NRMSE {nrmse(base_gen, test[:h]):.2g})":
-                   base_gen}})
-    with MetricLogger(run_dir) as log:
-        log.log(0, {k: v for k, v in results.items() if k != "horizon"}, split="test")
-    if available("safetensors"):
-        CheckpointManager(run_dir / "checkpoints", keep_last=1).save(
-            model, step=0, model_name="esn", model_config=model_config, metrics=results,
-            extra={"task": "esn", "task_config": to_jsonable(config)})
-    elif not quiet:
-        print("checkpoint not saved: it needs safetensors (pip install 'gradwise[checkpoint]')")
-    report(results, quiet)
-    return results
-
-
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model = _model(config, ckpt.model_config)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    model.fitted = True
-    train, test = _series(config)
-    results = _scores(model, train, test, config.horizon)
-    results.update(_baseline_scores(config, train, test, config.horizon)[0])
-    report(results, quiet)
+    if run_dir is not None:
+        h = results["horizon"]
+        esn_gen = model.generate(h, train[:, None]).array[:, 0]
+        target = test_series[:h]
+        save_artifact(run_dir, "free_run", {
+            "history": train[-min(100, len(train)):], "target": target,
+            "title": f"Mackey-Glass tau={config.tau:g}: {h}-step free-running prediction",
+            "series": {f"ESN free run (NRMSE {nrmse(esn_gen, target):.2g})": esn_gen,
+                       f"ridge on {config.delays} delays (NRMSE {nrmse(base_gen, target):.2g})":
+                       base_gen}})
     return results

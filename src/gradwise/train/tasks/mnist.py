@@ -24,11 +24,10 @@ from ...core.tensor import Tensor
 from ...data import DataLoader, TensorDataset
 from ...data.datasets import FASHION_CLASSES, load_fashion_mnist, load_mnist
 from ...functional.loss import cross_entropy
-from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1, confusion_matrix
 from ..trainer import StepOutput
-from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
+from .common import Parts, TaskConfig, limit_count
 
 DESCRIPTION = "MNIST / Fashion-MNIST digits with LeNet-5 or another zoo CNN"
 
@@ -138,8 +137,9 @@ def _labels(config: Config):
     return list(FASHION_CLASSES) if config.dataset == "fashion" else [str(d) for d in range(10)]
 
 
-def _test(model, test, config, run_dir, quiet) -> dict:
-    x, y = test
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Test accuracy and error; after training also the confusion matrix and feature maps."""
+    x, y = _load_test(config, extra["rgb"])
     preds = []
     model.eval()
     with no_grad():
@@ -147,12 +147,11 @@ def _test(model, test, config, run_dir, quiet) -> dict:
             out = _step(model, (Tensor(x[i:i + 500]), Tensor(y[i:i + 500])), False).outputs
             preds.append(out.array.argmax(1))
     pred = np.concatenate(preds)
-    m = confusion_matrix(pred, y, 10)
-    results = {"test_acc": float((pred == y).mean()), "test_error": float((pred != y).mean())}
     if run_dir is not None:
-        save_artifact(run_dir, "confusion", {"matrix": m, "labels": _labels(config)})
-    report(results, quiet)
-    return results
+        save_artifact(run_dir, "confusion", {"matrix": confusion_matrix(pred, y, 10),
+                                             "labels": _labels(config)})
+        _feature_maps(model, x, run_dir)
+    return {"test_acc": float((pred == y).mean()), "test_error": float((pred != y).mean())}
 
 
 def _feature_maps(model, x, run_dir):
@@ -170,32 +169,21 @@ def _feature_maps(model, x, run_dir):
     save_artifact(run_dir, "feature_maps", {"maps": captured["maps"].array[0], "layer": name})
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    seed_everything(config)
+def build(config: Config) -> Parts:
     kwargs, rgb = model_kwargs(config.model)
     if config.model == "lenet5":
         kwargs.update(activation=config.activation, subsampling=config.subsampling)
-    train, val, test = _load(config, rgb)
+    train, val, test_split = _load(config, rgb)
     model = models.create(config.model, **kwargs)
-    if not quiet:
-        print(f"mnist: {config.model} ({sum(p.numel() for p in model.parameters()):,} "
-              f"parameters) on {config.dataset}: {len(train[1])} train / {len(val[1])} val / "
-              f"{len(test[1])} test images")
-    loader = DataLoader(TensorDataset(*train), batch_size=config.batch_size, shuffle=True)
-    val_loader = DataLoader(TensorDataset(*val), batch_size=500)
-    step = ShiftStep(config.shift) if config.shift else _step
-    parts = Parts(model, config.model, kwargs, loader, step, val_loader,
-                  metrics=[Accuracy(), MacroF1(10)], monitor="val_acc", mode="max",
-                  extra={"rgb": rgb})
-    train_task("mnist", config, parts, run_dir, quiet, resume)
-    results = _test(model, test, config, run_dir, quiet)
-    _feature_maps(model, test[0], run_dir)
-    return results
+    return Parts(model, config.model, kwargs,
+                 DataLoader(TensorDataset(*train), batch_size=config.batch_size, shuffle=True),
+                 ShiftStep(config.shift) if config.shift else _step,
+                 DataLoader(TensorDataset(*val), batch_size=500),
+                 metrics=[Accuracy(), MacroF1(10)], monitor="val_acc", mode="max",
+                 extra={"rgb": rgb},
+                 summary=f"{config.model} on {config.dataset}: {len(train[1])} train / "
+                         f"{len(val[1])} val / {len(test_split[1])} test images")
 
 
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model = models.create(ckpt.model_name, **ckpt.model_config)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    return _test(model, _load_test(config, ckpt.extra["rgb"]), config, None, quiet)
+def model_from_checkpoint(ckpt):
+    return models.create(ckpt.model_name, **ckpt.model_config)

@@ -18,7 +18,7 @@ from ..checkpoint import load_checkpoint
 from ..generate import generate
 from . import charlm
 from ._lm import build_from_checkpoint, model_step
-from .common import report
+from .common import Parts
 
 DESCRIPTION = "character LSTM on Tang poems (five-character quatrains or poems, 300 Tang Poems, all)"
 
@@ -51,29 +51,16 @@ def load_corpus(config: Config) -> str:
     return "\n".join(t for t in texts if t)[: config.max_chars] + "\n"
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    _, results = charlm.run_char_lm("poetry", config, load_corpus(config), run_dir, quiet,
-                                    resume, prompt=config.prompt)
-    if not quiet:
-        print("poem:\n" + results["sample"])
-    return results
+model_from_checkpoint = charlm.model_from_checkpoint
 
 
-def evaluate(ckpt, quiet=False) -> dict:
-    from ._lm import lm_loaders
+def build(config: Config) -> Parts:
+    return charlm.build_from_text(config, load_corpus(config))
 
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model, vocab = build_from_checkpoint(ckpt)
-    text = load_corpus(config)
-    if config.limit is not None:
-        text = text[: config.limit]
-    val_text = text[int(len(text) * (1 - config.val_fraction)):]
-    _, val = lm_loaders([0, 0] * config.batch_size, vocab.encode(list(val_text)),
-                        config.batch_size, config.bptt)
-    results = charlm.evaluate_lm(model, val, True)
-    report(results, quiet, "evaluation")
-    return results
+
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Validation scores as charlm's; after training a sample from ``--prompt`` (unconstrained)."""
+    return charlm.test_on_text(model, config, run_dir, extra, load_corpus(config))
 
 
 PUNCTUATION = "，。！？；"

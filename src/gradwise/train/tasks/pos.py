@@ -25,11 +25,10 @@ from ...data import DataLoader, Vocab, pad_collate
 from ...data.datasets import UPOS_TAGS, load_ud_ewt
 from ...functional.loss import cross_entropy
 from ...nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
+from .common import Parts, TaskConfig, limit_count
 
 DESCRIPTION = "UPOS tagging of UD English-EWT with a BiLSTM tagger"
 IGNORE = -100
@@ -257,11 +256,15 @@ def _loader(samples, batch_size, shuffle=False):
     return DataLoader(samples, batch_size=batch_size, shuffle=shuffle, collate_fn=collate)
 
 
-def _test(model, vocab, chars, test, run_dir, quiet):
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Token accuracy and macro F1 over real tokens, and the accuracy on <unk> words."""
+    vocab = Vocab.from_json(extra["vocab"])
+    chars = Vocab.from_json(extra["chars"]) if "chars" in extra else None
+    _, _, test_split = _splits(config)
     tag_index = {t: i for i, t in enumerate(UPOS_TAGS)}
     confusion = MacroF1(len(UPOS_TAGS))
     acc = Accuracy(ignore_index=IGNORE)
-    loader = _loader(_encode(vocab, tag_index, test, chars), 100)
+    loader = _loader(_encode(vocab, tag_index, test_split, chars), 100)
     results = evaluate_model(model, loader, _step, [acc])
     # the confusion matrix over real tokens only; accuracy on out-of-vocabulary words apart
     oov_total = oov_correct = 0
@@ -273,20 +276,17 @@ def _test(model, vocab, chars, test, run_dir, quiet):
         oov = keep & (batch[0].array == vocab.unk_index)
         oov_total += int(oov.sum())
         oov_correct += int((pred[oov] == out.targets.array[oov]).sum())
-    results = {"test_loss": results["loss"], "test_acc": results["acc"],
-               "test_macro_f1": confusion.compute(),
-               "test_oov_fraction": oov_total / max(confusion.matrix.sum(), 1),
-               "test_oov_acc": oov_correct / oov_total if oov_total else float("nan")}
     if run_dir is not None:
         save_artifact(run_dir, "confusion", {"matrix": confusion.matrix,
                                              "labels": list(UPOS_TAGS)})
-    report(results, quiet)
-    return results
+    return {"test_loss": results["loss"], "test_acc": results["acc"],
+            "test_macro_f1": confusion.compute(),
+            "test_oov_fraction": oov_total / max(confusion.matrix.sum(), 1),
+            "test_oov_acc": oov_correct / oov_total if oov_total else float("nan")}
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    seed_everything(config)
-    train, dev, test = _splits(config)
+def build(config: Config) -> Parts:
+    train, dev, test_split = _splits(config)
     vocab = Vocab.build([w for w, _ in train], min_freq=config.min_freq,
                         specials=("<pad>", "<unk>"))
     chars = build_char_vocab(train) if config.char_embed_size > 0 else None
@@ -294,36 +294,24 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     model_config = dict(vocab_size=len(vocab), num_tags=len(UPOS_TAGS),
                         embed_size=config.embed_size, hidden_size=config.hidden_size,
                         num_layers=config.num_layers, dropout=config.dropout)
+    extra = {"vocab": vocab.to_json()}
     if chars is not None:
         model_config.update(char_vocab_size=len(chars), char_embed_size=config.char_embed_size,
                             char_filters=config.char_filters)
+        extra["chars"] = chars.to_json()
     if config.word_dropout > 0:
         model_config.update(word_dropout=config.word_dropout, unk_idx=vocab.unk_index)
-    model = BiLSTMTagger(**model_config)
-    if not quiet:
-        print(f"pos: UD English-EWT {len(train)} / {len(dev)} / {len(test)} sentences, "
-              f"vocabulary {len(vocab):,}"
-              + (f", {len(chars)} characters" if chars is not None else "")
-              + f", {len(UPOS_TAGS)} tags, "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters")
-    extra = {"vocab": vocab.to_json()}
-    if chars is not None:
-        extra["chars"] = chars.to_json()
-    parts = Parts(model, "bilstm-tagger", model_config,
-                  _loader(_encode(vocab, tag_index, train, chars), config.batch_size,
-                          shuffle=True),
-                  _step, _loader(_encode(vocab, tag_index, dev, chars), 100),
-                  metrics=[Accuracy(ignore_index=IGNORE)], monitor="val_acc", mode="max",
-                  extra=extra)
-    train_task("pos", config, parts, run_dir, quiet, resume)
-    return _test(model, vocab, chars, test, run_dir, quiet)
+    return Parts(BiLSTMTagger(**model_config), "bilstm-tagger", model_config,
+                 _loader(_encode(vocab, tag_index, train, chars), config.batch_size,
+                         shuffle=True),
+                 _step, _loader(_encode(vocab, tag_index, dev, chars), 100),
+                 metrics=[Accuracy(ignore_index=IGNORE)], monitor="val_acc", mode="max",
+                 extra=extra,
+                 summary=f"UD English-EWT {len(train)} / {len(dev)} / {len(test_split)} "
+                         f"sentences, vocabulary {len(vocab):,}"
+                         + (f", {len(chars)} characters" if chars is not None else "")
+                         + f", {len(UPOS_TAGS)} tags")
 
 
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model = BiLSTMTagger(**ckpt.model_config)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    chars = Vocab.from_json(ckpt.extra["chars"]) if model.char_cnn is not None else None
-    _, _, test = _splits(config)
-    return _test(model, Vocab.from_json(ckpt.extra["vocab"]), chars, test, None, quiet)
+def model_from_checkpoint(ckpt):
+    return BiLSTMTagger(**ckpt.model_config)

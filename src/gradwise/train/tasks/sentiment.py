@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import sys
 
 import numpy as np
 
@@ -23,12 +24,13 @@ from ...data import DataLoader, Vocab, pad_collate
 from ...data.datasets import load_mr
 from ...functional.loss import cross_entropy
 from ...nn.utils.rnn import pack_padded_sequence
+from ...core.random import manual_seed
 from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
 from ..optional import require
 from ..trainer import Callback, StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
+from .common import Parts, TaskConfig, limit_count, report, train_and_test
 
 DESCRIPTION = "MR sentence polarity with textcnn | lstm | bilstm | gru"
 MODELS = ("textcnn", "lstm", "bilstm", "gru")
@@ -136,10 +138,10 @@ def _step(model, batch, training):
     return StepOutput(cross_entropy(logits, y), len(y), logits, y)
 
 
-def build_model(name: str, model_config: dict):
-    if name == "textcnn":
-        return models.create("textcnn", **model_config)
-    return RNNClassifier(**model_config)
+def model_from_checkpoint(ckpt):
+    if ckpt.model_name == "textcnn":
+        return models.create("textcnn", **ckpt.model_config)
+    return RNNClassifier(**ckpt.model_config)
 
 
 class MaxNorm(Callback):
@@ -149,19 +151,33 @@ class MaxNorm(Callback):
         trainer.model.max_norm_()
 
 
+class RestoreBest(Callback):
+    """At the end of training, load the checkpoint with the best validation accuracy."""
+
+    def on_fit_end(self, trainer):
+        if trainer.checkpoints is None:
+            require("safetensors.numpy", "--restore-best", "checkpoint")
+        best = load_checkpoint(trainer.checkpoints.directory, which="best")
+        restore_checkpoint(best, trainer.model, restore_rng=False)
+        if not trainer.quiet:
+            print(f"testing the best checkpoint: step {best.step} (epoch {best.epoch})")
+
+
 def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
+    """One split, or ``--folds K`` runs (one per fold, in ``run_dir/fold-k``) and their mean."""
     config.validate()
     if not config.folds:
-        return _run_split(config, run_dir, quiet, resume, seed_everything(config), None)
+        return train_and_test(sys.modules[__name__], config, run_dir, quiet, resume)[1]
     if resume:
         raise ValueError("--resume is not supported with --folds; rerun the cross-validation")
-    seed_everything(config)
+    manual_seed(config.seed)           # once: the folds' models continue the library RNG
     accs = []
     for fold in range(config.folds):
         if not quiet:
             print(f"fold {fold + 1}/{config.folds}")
-        rng = np.random.default_rng(config.seed)           # the same shuffle for every fold
-        out = _run_split(config, pathlib.Path(run_dir) / f"fold-{fold}", quiet, False, rng, fold)
+        _, out = train_and_test(sys.modules[__name__], config,
+                                pathlib.Path(run_dir) / f"fold-{fold}", quiet,
+                                parts=build(config, fold))
         accs.append(out["test_acc"])
     results = {"cv_acc": float(np.mean(accs)), "cv_acc_std": float(np.std(accs)),
                "folds": config.folds, **{f"fold_{i}_acc": a for i, a in enumerate(accs)}}
@@ -169,8 +185,9 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     return results
 
 
-def _run_split(config: Config, run_dir, quiet, resume, rng, fold) -> dict:
-    train, val, test = _split(config, rng, fold)
+def build(config: Config, fold: int | None = None) -> Parts:
+    """The model and loaders of the single split, or of cross-validation fold ``fold``."""
+    train, val, test_split = _split(config, np.random.default_rng(config.seed), fold)
     vocab = Vocab.build(train[0], min_freq=config.min_freq, specials=("<pad>", "<unk>"))
     if config.model == "textcnn":
         name = "textcnn"
@@ -180,51 +197,34 @@ def _run_split(config: Config, run_dir, quiet, resume, rng, fold) -> dict:
             model_config["max_norm"] = config.max_norm
         if config.wide:
             model_config["wide"] = True
+        model = models.create("textcnn", **model_config)
     else:
         name = "rnn-classifier"
         model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
                             hidden_size=config.hidden_size, cell="gru" if config.model == "gru"
                             else "lstm", bidirectional=config.model == "bilstm",
                             dropout=config.dropout)
-    model = build_model(name, model_config)
-    if not quiet:
-        print(f"sentiment: MR {len(train[1])} train / {len(val[1])} val / {len(test[1])} test "
-              f"sentences, vocabulary {len(vocab):,}, {config.model} with "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters")
+        model = RNNClassifier(**model_config)
     loader = DataLoader(_encode(vocab, train), batch_size=config.batch_size, shuffle=True,
                         collate_fn=pad_collate)
     val_loader = DataLoader(_encode(vocab, val), batch_size=200, collate_fn=pad_collate)
-    parts = Parts(model, name, model_config, loader, _step, val_loader,
-                  metrics=[Accuracy(), MacroF1(2)], monitor="val_acc", mode="max",
-                  extra={"vocab": vocab.to_json(), "fold": fold})
-    callbacks = [MaxNorm()] if config.max_norm else []
-    train_task("sentiment", config, parts, run_dir, quiet, resume, callbacks=callbacks)
-    if config.restore_best:
-        require("safetensors.numpy", "--restore-best", "checkpoint")
-        best = load_checkpoint(pathlib.Path(run_dir) / "checkpoints", which="best")
-        restore_checkpoint(best, model, restore_rng=False)
-        if not quiet:
-            print(f"testing the best checkpoint: step {best.step} (epoch {best.epoch})")
-    return _test(model, vocab, test, run_dir, quiet)
+    callbacks = ([MaxNorm()] if config.max_norm else []) + (
+        [RestoreBest()] if config.restore_best else [])
+    return Parts(model, name, model_config, loader, _step, val_loader,
+                 metrics=[Accuracy(), MacroF1(2)], monitor="val_acc", mode="max",
+                 extra={"vocab": vocab.to_json(), "fold": fold}, callbacks=callbacks,
+                 summary=f"MR {len(train[1])} train / {len(val[1])} val / {len(test_split[1])} "
+                         f"test sentences, vocabulary {len(vocab):,}, {config.model}")
 
 
-def _test(model, vocab, test, run_dir, quiet):
-    loader = DataLoader(_encode(vocab, test), batch_size=200, collate_fn=pad_collate)
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Test accuracy and macro F1 of the split (or fold) the model was trained on."""
+    vocab = Vocab.from_json(extra["vocab"])
+    _, _, test_split = _split(config, np.random.default_rng(config.seed), extra.get("fold"))
+    loader = DataLoader(_encode(vocab, test_split), batch_size=200, collate_fn=pad_collate)
     confusion = MacroF1(2)
     results = evaluate_model(model, loader, _step, [Accuracy(), confusion])
     if run_dir is not None:
         save_artifact(run_dir, "confusion", {"matrix": confusion.matrix,
                                              "labels": ["negative", "positive"]})
-    results = {f"test_{k}": v for k, v in results.items()}
-    report(results, quiet)
-    return results
-
-
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model = build_model(ckpt.model_name, ckpt.model_config)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    vocab = Vocab.from_json(ckpt.extra["vocab"])
-    _, _, test = _split(config, np.random.default_rng(config.seed), ckpt.extra.get("fold"))
-    return _test(model, vocab, test, None, quiet)
+    return {f"test_{k}": v for k, v in results.items()}

@@ -22,7 +22,7 @@ from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, corpus_bleu
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count, report, seed_everything, train_task
+from .common import Parts, TaskConfig, limit_count
 
 DESCRIPTION = "eng-fra seq2seq with attention (greedy / beam search, BLEU-4)"
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -121,69 +121,63 @@ def bleu(model, src_vocab, tgt_vocab, pairs, beam=1) -> float:
     return corpus_bleu(refs, hyps, smooth=True)
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    config.validate()
-    rng = seed_everything(config)
-    train, val, test = _pairs(config, rng)
+def build(config: Config) -> Parts:
+    train, val, test_pairs = _pairs(config, np.random.default_rng(config.seed))
     src_vocab = Vocab.build([s for s, _ in train], specials=SPECIALS)
     tgt_vocab = Vocab.build([t for _, t in train], specials=SPECIALS)
     model_config = dict(src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab),
                         embedding_dim=config.embed_size, hidden_size=config.hidden_size,
                         cell=config.cell, attention=config.attention, dropout=config.dropout,
                         pad_idx=0, bos_idx=2, eos_idx=3)
-    model = Seq2Seq(Seq2SeqConfig(**model_config))
-    if not quiet:
-        print(f"translate: {config.direction} {len(train)} / {len(val)} / {len(test)} pairs, "
-              f"vocabularies {len(src_vocab):,} / {len(tgt_vocab):,}, "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters")
     bleu_pairs = val[:config.bleu_examples]
-    step = Seq2SeqStep(config.teacher_forcing)
-    parts = Parts(model, "seq2seq", model_config,
-                  _loader(_encode(src_vocab, tgt_vocab, train), config.batch_size, True), step,
-                  _loader(_encode(src_vocab, tgt_vocab, val), 100),
-                  metrics=[Accuracy(ignore_index=0)],
-                  eval_fn=lambda m: {"bleu": bleu(m, src_vocab, tgt_vocab, bleu_pairs)},
-                  monitor="val_bleu", mode="max",
-                  extra={"src_vocab": src_vocab.to_json(), "tgt_vocab": tgt_vocab.to_json()})
-    train_task("translate", config, parts, run_dir, quiet, resume)
-    results = _test(model, src_vocab, tgt_vocab, test, config, quiet)
-    if test:
-        src, _ = test[0]
+    return Parts(Seq2Seq(Seq2SeqConfig(**model_config)), "seq2seq", model_config,
+                 _loader(_encode(src_vocab, tgt_vocab, train), config.batch_size, True),
+                 Seq2SeqStep(config.teacher_forcing),
+                 _loader(_encode(src_vocab, tgt_vocab, val), 100),
+                 metrics=[Accuracy(ignore_index=0)],
+                 eval_fn=lambda m: {"bleu": bleu(m, src_vocab, tgt_vocab, bleu_pairs)},
+                 monitor="val_bleu", mode="max",
+                 extra={"src_vocab": src_vocab.to_json(), "tgt_vocab": tgt_vocab.to_json()},
+                 summary=f"{config.direction} {len(train)} / {len(val)} / {len(test_pairs)} "
+                         f"pairs, vocabularies {len(src_vocab):,} / {len(tgt_vocab):,}")
+
+
+def model_from_checkpoint(ckpt):
+    return Seq2Seq(Seq2SeqConfig(**ckpt.model_config))
+
+
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Teacher-forced loss and token accuracy, BLEU-4 of decoding; after training also three
+    example translations and the attention of the first test sentence."""
+    src_vocab, tgt_vocab = Vocab.from_json(extra["src_vocab"]), Vocab.from_json(extra["tgt_vocab"])
+    _, _, pairs = _pairs(config, np.random.default_rng(config.seed))
+    loader = _loader(_encode(src_vocab, tgt_vocab, pairs), 100)
+    out = evaluate_model(model, loader, Seq2SeqStep(1.0), [Accuracy(ignore_index=0)])
+    results = {"test_loss": out["loss"], "test_token_acc": out["acc"],
+               "test_bleu": bleu(model, src_vocab, tgt_vocab, pairs, config.beam)}
+    if run_dir is not None and pairs:
+        lines = []
+        for src, tgt in pairs[:3]:
+            ids, _ = decode(model, src_vocab.encode(src, eos=True), config.beam)
+            lines.append(f"  {' '.join(src)}  ->  {' '.join(tgt_vocab.decode(ids))}   "
+                         f"(reference: {' '.join(tgt)})")
+        results["examples"] = "\n".join(lines)
+        src, _ = pairs[0]
         ids, att = decode(model, src_vocab.encode(src, eos=True), config.beam)
         save_artifact(run_dir, "attention", {"weights": att, "source": src + ["<eos>"],
                                              "target": tgt_vocab.decode(ids)})
     return results
 
 
-def _test(model, src_vocab, tgt_vocab, test, config, quiet):
-    loader = _loader(_encode(src_vocab, tgt_vocab, test), 100)
-    out = evaluate_model(model, loader, Seq2SeqStep(1.0), [Accuracy(ignore_index=0)])
-    results = {"test_loss": out["loss"], "test_token_acc": out["acc"],
-               "test_bleu": bleu(model, src_vocab, tgt_vocab, test, config.beam)}
-    report(results, quiet)
-    if not quiet and test:
-        for src, tgt in test[:3]:
-            ids, _ = decode(model, src_vocab.encode(src, eos=True), config.beam)
-            print(f"  {' '.join(src)}  ->  {' '.join(tgt_vocab.decode(ids))}   "
-                  f"(reference: {' '.join(tgt)})")
-    return results
-
-
 def load(ckpt):
     """(model, source vocab, target vocab, config) of a translate checkpoint."""
     ckpt = load_checkpoint(ckpt)
-    model = Seq2Seq(Seq2SeqConfig(**ckpt.model_config))
+    model = model_from_checkpoint(ckpt)
     restore_checkpoint(ckpt, model, restore_rng=False)
     model.eval()
     extra = ckpt.extra
     return (model, Vocab.from_json(extra["src_vocab"]), Vocab.from_json(extra["tgt_vocab"]),
             Config(**extra["task_config"]))
-
-
-def evaluate(ckpt, quiet=False) -> dict:
-    model, src_vocab, tgt_vocab, config = load(ckpt)
-    _, _, test = _pairs(config, np.random.default_rng(config.seed))
-    return _test(model, src_vocab, tgt_vocab, test, config, quiet)
 
 
 def translate(ckpt, sentence: str, beam: int | None = None) -> dict:

@@ -23,11 +23,12 @@ from ...data import Vocab
 from ...data.datasets import load_ptb
 from ..checkpoint import load_checkpoint
 from ..trainer import Callback
+from . import _lm
 from ._lm import (
-    BPTTLoader, LMStep, RNNLanguageModel, build_from_checkpoint, lm_loaders, sample_text,
+    LMStep, RNNLanguageModel, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders,
+    sample_text,
 )
-from .charlm import evaluate_lm
-from .common import Parts, TaskConfig, report, seed_everything, train_task
+from .common import Parts, TaskConfig
 
 DESCRIPTION = "word-level LSTM language model on Penn Treebank (Zaremba et al. 2014, small)"
 
@@ -76,9 +77,8 @@ def _tokens(config: Config):
     return train, valid, test
 
 
-def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
-    seed_everything(config)
-    train_tokens, valid_tokens, test_tokens = _tokens(config)
+def build(config: Config) -> Parts:
+    train_tokens, valid_tokens, _ = _tokens(config)
     vocab = Vocab.build(train_tokens, specials=("<unk>", "<eos>"))
     train, val = lm_loaders(vocab.encode(train_tokens), vocab.encode(valid_tokens),
                             config.batch_size, config.bptt)
@@ -88,21 +88,15 @@ def run(config: Config, run_dir, quiet=False, resume=False) -> dict:
     model = RNNLanguageModel(**model_config)
     if config.init_scale is not None:
         init_uniform(model, config.init_scale)
-    if not quiet:
-        print(f"wordlm: PTB {len(train_tokens):,} training tokens, vocabulary {len(vocab):,}, "
-              f"{sum(p.numel() for p in model.parameters()):,} parameters")
-    parts = Parts(model, f"word-{config.cell}", model_config, train, LMStep(), val,
-                  report_perplexity=True, extra={"vocab": vocab.to_json(), "tokens": "words"})
     schedule = [] if config.decay_after is None else [
         EpochDecay(config.lr, config.decay_after, config.lr_decay)]
-    train_task("wordlm", config, parts, run_dir, quiet, resume, schedule)
-    results = _test(model, vocab, test_tokens, config.bptt, quiet)
-    words = sample_text(model.eval(), vocab, ["the"], config.sample_length, config.temperature,
-                        rng=np.random.default_rng(config.seed))
-    results["sample"] = " ".join(["the"] + words).replace(" <eos>", "\n")
-    if not quiet:
-        print("sample:\n" + results["sample"])
-    return results
+    return Parts(model, f"word-{config.cell}", model_config, train, LMStep(), val,
+                 report_perplexity=True, extra={"vocab": vocab.to_json(), "tokens": "words"},
+                 callbacks=schedule,
+                 summary=f"PTB {len(train_tokens):,} training tokens, vocabulary {len(vocab):,}")
+
+
+model_from_checkpoint = _lm.model_from_checkpoint
 
 
 def init_uniform(model, scale: float) -> None:
@@ -129,23 +123,17 @@ class EpochDecay(Callback):
             group["lr"] = self.lr_at(trainer.epoch)
 
 
-def _test(model, vocab, test_tokens, bptt, quiet):
-    ids = vocab.encode(test_tokens)
-    from ...data import lm_batchify
-
-    loader = BPTTLoader(lm_batchify(np.asarray(ids), min(10, len(ids) // 2)), bptt)
-    results = evaluate_lm(model, loader, True)
-    results = {"test_loss": results["loss"], "test_ppl": results["ppl"]}
-    report(results, quiet, "test")
-    return results
-
-
-def evaluate(ckpt, quiet=False) -> dict:
-    ckpt = load_checkpoint(ckpt)
-    config = Config(**ckpt.extra["task_config"])
-    model, vocab = build_from_checkpoint(ckpt)
+def test(model, config: Config, run_dir, extra) -> dict:
+    """Test loss and perplexity; after training (``run_dir`` set) also a sample after "the"."""
+    vocab = Vocab.from_json(extra["vocab"])
     _, _, test_tokens = _tokens(config)
-    return _test(model, vocab, test_tokens, config.bptt, quiet)
+    out = evaluate_lm(model, lm_loader(vocab.encode(test_tokens), 10, config.bptt))
+    results = {"test_loss": out["loss"], "test_ppl": out["ppl"]}
+    if run_dir is not None:
+        words = sample_text(model.eval(), vocab, ["the"], config.sample_length,
+                            config.temperature, rng=np.random.default_rng(config.seed))
+        results["sample"] = " ".join(["the"] + words).replace(" <eos>", "\n")
+    return results
 
 
 def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p=None,
@@ -156,5 +144,3 @@ def sample(ckpt, prompt: str, length: int, temperature: float, top_k=None, top_p
                       np.random.default_rng(seed))
     return " ".join(words + out).replace(" <eos>", "\n")
 
-
-__all__ = ["Config", "DESCRIPTION", "evaluate", "run", "sample", "lm_loaders"]
