@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_probability
 from ..core.random import default_generator
 
 
@@ -36,7 +37,21 @@ def dropout_backward(g, mask):
     return g.copy() if mask is None else g * mask  # dL/dx = dL/dy ⊙ m / (1 − p)
 
 
-def dropout(input, p=0.5, training=True, inplace=False, rng=None):
+def _generator(op, rng, generator):
+    """The mask's np.random.Generator: ``generator=`` (or its older name ``rng=``), else the
+    library RNG (``gw.manual_seed``)."""
+    if rng is not None and generator is not None:
+        raise ValueError(f"{op}: pass generator= or rng=, not both")
+    g = generator if generator is not None else rng
+    if g is None:
+        return default_generator()
+    if not isinstance(g, np.random.Generator):
+        raise TypeError(f"{op}: generator must be a numpy.random.Generator, got "
+                        f"{type(g).__name__}")
+    return g
+
+
+def dropout(input, p=0.5, training=True, inplace=False, rng=None, *, generator=None):
     """Inverted dropout, PyTorch's F.dropout (``training=True`` by default, as in PyTorch).
 
     Args:
@@ -44,13 +59,13 @@ def dropout(input, p=0.5, training=True, inplace=False, rng=None):
         p: probability of zeroing an element.
         training: apply dropout only when True (pass ``self.training`` from a module).
         inplace: accepted for compatibility; gradwise always returns a new tensor.
-        rng: np.random.Generator for the mask; defaults to the library RNG (``gw.manual_seed``).
+        rng, generator: np.random.Generator for the mask (two names for one argument; PyTorch's
+            F.dropout has neither); defaults to the library RNG (``gw.manual_seed``).
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    p = check_probability("dropout", "dropout probability", p)
     if not np.issubdtype(input.dtype, np.floating):
         raise TypeError(f"dropout: input must be floating point, got {input.dtype}")
-    rng = default_generator() if rng is None else rng
+    rng = _generator("dropout", rng, generator)
     return apply_op(dropout_forward, dropout_backward, input, p=float(p), training=bool(training),
                     rng=rng, name="dropout")
 
@@ -69,23 +84,25 @@ def dropout2d_forward(x, p=0.5, training=True, rng=None):
 dropout2d_backward = dropout_backward  # dL/dx = dL/dy ⊙ m / (1 − p), m broadcast over (H, W)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
+def dropout2d(input, p=0.5, training=True, inplace=False, rng=None, *, generator=None):
     """Channel dropout (PyTorch's F.dropout2d): each (n, c) feature map is kept or zeroed whole.
 
     Args:
         p: probability of zeroing a channel.
         training: apply only when True.
         inplace: accepted for compatibility; a new tensor is always returned.
-        rng: np.random.Generator; defaults to the library RNG (``gw.manual_seed``).
+        rng, generator: np.random.Generator (two names for one argument); defaults to the
+            library RNG (``gw.manual_seed``).
 
     Shape: (N, C, H, W) or (N, C, L) (3-D input is treated as batched, as PyTorch does with a
     warning) -> same
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: probability has to be between 0 and 1, but got {p}")
+    p = check_probability("dropout2d", "probability", p)
+    if not np.issubdtype(input.dtype, np.floating):
+        raise TypeError(f"dropout2d: input must be floating point, got {input.dtype}")
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape "
                          f"{tuple(input.shape)}")
-    rng = default_generator() if rng is None else rng
+    rng = _generator("dropout2d", rng, generator)
     return apply_op(dropout2d_forward, dropout2d_backward, input, p=float(p),
                     training=bool(training), rng=rng, name="dropout2d")

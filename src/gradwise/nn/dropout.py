@@ -2,27 +2,29 @@
 from __future__ import annotations
 
 from .. import functional as F
-from ..core.random import default_generator
+from ..core.checks import check_probability
 from .module import Module
 
 
 class Dropout(Module):
     """Zero each element with probability p during training, scaling survivors by 1/(1 − p).
 
-    The mask is drawn from the library RNG (``gw.manual_seed``). ``inplace`` is accepted for
-    compatibility but the output is always a new tensor.
+    Args:
+        p: drop probability in [0, 1].
+        inplace: accepted for compatibility; the output is always a new tensor.
+        generator: np.random.Generator that draws the masks (default: the library RNG,
+            ``gw.manual_seed``), so a model's dropout can be reproduced on its own.
 
     Shape: (*) -> (*)
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False):
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, generator=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
+        check_probability("Dropout", "dropout probability", p)
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training, rng=default_generator())
+        return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_positive_int
+from ..core.checks import check_positive_int, check_probability
 from ..core.dtype import get_default_dtype
-from ..core.random import default_generator
 from ..core.tensor import Tensor
 from . import init
 from .module import Module
@@ -189,22 +188,22 @@ class LocalResponseNorm(Module):
 class Dropout2d(Module):
     """Zero whole channels with probability p in training (survivors scaled by 1/(1 − p)).
 
-    The mask comes from the library RNG (``gw.manual_seed``); eval mode is the identity.
+    The mask comes from ``generator`` (an np.random.Generator; default the library RNG,
+    ``gw.manual_seed``); eval mode is the identity.
 
     Shape: (N, C, H, W) or (N, C, L) -> same
     """
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p=0.5, inplace=False, *, generator=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
+        check_probability("Dropout2d", "probability", p)
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input):
         if input.ndim not in (3, 4):
             raise ValueError(f"{self!r}: expected input (N, C, H, W) or (N, C, L), got "
                              f"{tuple(input.shape)}")
-        return F.dropout2d(input, self.p, self.training, rng=default_generator())
+        return F.dropout2d(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

@@ -35,7 +35,9 @@ class RNNBase(Module):
         mode: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
         proj_size: as in PyTorch. dropout applies to the outputs of every layer but the last,
-            in training mode only, with the library RNG.
+            in training mode only.
+        generator: np.random.Generator for that dropout (default: the library RNG,
+            ``gw.manual_seed``); not in PyTorch, whose RNNs draw from the global generator.
         reset_after: GRU form (True: PyTorch/cuDNN; False: Cho et al. 2014 / the seeds).
 
     Parameters (per layer k, suffix ``_reverse`` for the backward direction):
@@ -46,7 +48,7 @@ class RNNBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
-                 dtype=None, *, reset_after=True):
+                 dtype=None, *, reset_after=True, generator=None):
         super().__init__()
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
@@ -75,6 +77,7 @@ class RNNBase(Module):
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size = bool(bidirectional), int(proj_size)
         self.reset_after = bool(reset_after)
+        self.generator = generator
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         G, H = _GATES[mode], self.hidden_size
         real_h = self.proj_size or H
@@ -226,7 +229,8 @@ class RNNBase(Module):
                 h_n.append(hk)
             layer_in = outs[0] if D == 1 else F.cat(outs, dim=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_in = F.dropout(layer_in, p=self.dropout, training=True)
+                layer_in = F.dropout(layer_in, p=self.dropout, training=True,
+                                     generator=self.generator)
         output = layer_in
         h_n = F.stack(h_n, 0)
         c_n = F.stack(c_n, 0) if is_lstm else None
@@ -277,13 +281,14 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None,
+                 *, generator=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' "
                              f"or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, generator=generator)
         self.nonlinearity = nonlinearity
 
 
@@ -303,9 +308,11 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None, *,
+                 generator=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype,
+                         generator=generator)
 
 
 class GRU(RNNBase):
@@ -322,9 +329,11 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None, *, reset_after=True):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *, reset_after=True,
+                 generator=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype, reset_after=reset_after)
+                         bidirectional, device=device, dtype=dtype, reset_after=reset_after,
+                         generator=generator)
 
 
 # -- cells -------------------------------------------------------------------------------------
