@@ -6,8 +6,10 @@
 Imports only ``gradwise.core`` (and NumPy / the standard library).
 """
 from . import datasets
+from .distributed import DistributedSampler
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, default_collate, pad_collate
+from .random_samplers import SubsetRandomSampler, WeightedRandomSampler
 from .sampler import (
     BatchSampler, BucketBySequenceLengthSampler, RandomSampler, Sampler, SequentialSampler,
 )
