@@ -21,6 +21,25 @@ from ..core.tensor import Tensor
 from .parameter import Parameter
 
 
+def _loadable(key, value, target):
+    """(value as an array of target's shape and dtype, None) or (None, why it cannot load).
+
+    Every conversion happens here, before load_state_dict copies anything, so a bad value under
+    a later key cannot leave earlier parameters overwritten.
+    """
+    try:
+        src = value.array if isinstance(value, Tensor) else np.asarray(value)
+    except (TypeError, ValueError) as e:  # e.g. a ragged nested list
+        return None, f"{key}: cannot read the value as an array ({e})"
+    if src.shape != target.shape:
+        return None, (f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} "
+                      f"from checkpoint, the shape in current model is {tuple(target.shape)}.")
+    if src.dtype.kind not in "biuf":
+        return None, (f"dtype mismatch for {key}: expected numbers castable to {target.dtype}, "
+                      f"got dtype {src.dtype}")
+    return src.astype(target.dtype, copy=False), None
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` could not match (PyTorch's ``_IncompatibleKeys``)."""
 
@@ -354,15 +373,11 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            src = value.array if isinstance(value, Tensor) else np.asarray(value)
-            if src.shape != target.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} "
-                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-                continue
-            copies.append((target, src))
+            src, error = _loadable(key, state_dict[key], target)
+            if error:
+                errors.append(error)
+            else:
+                copies.append((target, src))
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
@@ -375,8 +390,8 @@ class Module:
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for target, src in copies:
-            target.array[...] = src.astype(target.dtype, copy=False)
+        for target, src in copies:  # same shape and dtype: these assignments cannot fail
+            target.array[...] = src
             target._counter.bump()
         return IncompatibleKeys(missing, unexpected)
 
