@@ -21,5 +21,6 @@ from .functional import (
     reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from .serialization import load, save
 
 __version__ = "0.1.0"

@@ -23,7 +23,9 @@ signal for ``correlate*`` (PyTorch's ``padding="same"``) and before it for ``con
 ``torch.nn.functional.conv1d(x, w, padding="same")``.
 
 NumPy in, NumPy out: with ndarrays the functions return an ndarray. When ``x`` or ``w`` is a Tensor
-the result is a Tensor and the op is differentiable (``correlate_forward``/``correlate_backward``).
+the result is a Tensor and the op is differentiable. Both run the library's convolution kernels
+(``functional.conv.conv2d_forward``/``conv2d_backward``: im2col plus one GEMM) with one input
+and one output channel; true convolution flips the kernel first.
 
 The seed's filters are module constants (read-only float64 arrays), listed in ``FILTERS_1D`` and
 ``FILTERS_2D``; ``demo`` applies all of them to a real signal or image.
@@ -34,6 +36,7 @@ import numpy as np
 
 from .core.autograd import apply_op
 from .core.tensor import Tensor
+from .functional.conv import conv2d_backward, conv2d_forward
 
 
 def _constant(values) -> np.ndarray:
@@ -111,17 +114,14 @@ def output_length(m: int, kernel_size: int, mode="narrow", stride: int = 1) -> i
     return (m + before + after - kernel_size) // stride + 1
 
 
-# -- the op: n-d cross-correlation of the trailing axes with one kernel ---------------------------
-def _windows(offset, out_sizes, strides):
-    """Index of the input samples that kernel tap ``offset`` multiplies, for every output."""
-    return (Ellipsis,) + tuple(slice(o, o + s * (n - 1) + 1, s)
-                               for o, n, s in zip(offset, out_sizes, strides))
-
-
+# -- the op: cross-correlation of the trailing axes with one kernel, by the conv2d kernels ------
 def correlate_forward(x, w, padding, stride):
     """Cross-correlation of the last ``w.ndim`` axes of ``x`` with the kernel ``w``.
 
     y[..., i] = Σ_u w[u] · x_pad[..., S·i + u]   (u runs over all kernel taps; 1-D or 2-D)
+
+    The leading axes become conv2d's batch, the signal one channel (a 1-D signal an image of
+    height 1), the kernel one (1, 1, kH, kW) filter; both in their common dtype.
 
     Args:
         x: signal (..., M) or image (..., H, W); leading axes are a batch.
@@ -132,28 +132,24 @@ def correlate_forward(x, w, padding, stride):
     Shape: x (..., *M) , w (*K) -> y (..., *((M + P_b + P_a - K) // S + 1))
     """
     d = w.ndim
-    xp = np.pad(x, [(0, 0)] * (x.ndim - d) + [tuple(p) for p in padding])
-    out_sizes = [(n - k) // s + 1 for n, k, s in zip(xp.shape[-d:], w.shape, stride)]
     dtype = np.result_type(x, w)
-    y = np.zeros(x.shape[:-d] + tuple(out_sizes), dtype=dtype)
-    # Python loops over the K (or U·V) kernel taps only; each step is one vectorised multiply-add.
-    for offset in np.ndindex(*w.shape):
-        y += w[offset] * xp[_windows(offset, out_sizes, stride)]
-    return y, (x.shape, xp, w, padding, out_sizes, stride)
+    unit = (1,) * (2 - d)                                       # the height of a 1-D signal
+    x4 = x.astype(dtype, copy=False).reshape((-1, 1) + unit + x.shape[x.ndim - d:])  # (B, 1, H, W)
+    w4 = w.astype(dtype, copy=False).reshape((1, 1) + unit + w.shape)               # (1, 1, kH, kW)
+    y, cache = conv2d_forward(x4, w4, None, unit + tuple(stride),
+                              ((0, 0),) * (2 - d) + tuple(padding), (1, 1), 1)  # (B, 1, H', W')
+    return y.reshape(x.shape[:x.ndim - d] + y.shape[4 - d:]), (cache, x, w)
 
 
 def correlate_backward(dy, cache):
-    """dL/dx_pad[S·i + u] += w[u] · dy[i];  dL/dw[u] = Σ_i dy[i] · x_pad[S·i + u]."""
-    x_shape, xp, w, padding, out_sizes, stride = cache
+    """conv2d's backward: dL/dx_pad[S·i + u] += w[u] · dy[i]; dL/dw[u] = Σ_i dy[i] · x_pad[S·i + u].
+    """
+    conv_cache, x, w = cache
     d = w.ndim
-    dxp = np.zeros(xp.shape, dtype=np.result_type(xp, dy))
-    dw = np.empty(w.shape, dtype=np.result_type(w, dy))
-    for offset in np.ndindex(*w.shape):
-        win = _windows(offset, out_sizes, stride)
-        dxp[win] += w[offset] * dy
-        dw[offset] = np.sum(dy * xp[win])
-    crop = (Ellipsis,) + tuple(slice(b, b + n) for (b, _), n in zip(padding, x_shape[-d:]))
-    return dxp[crop], dw
+    dy4 = dy.reshape((-1, 1) + (1,) * (2 - d) + dy.shape[dy.ndim - d:])  # (B, 1, H', W')
+    dx, dw, _ = conv2d_backward(dy4, conv_cache)
+    return dx.reshape(x.shape).astype(x.dtype, copy=False), \
+        dw.reshape(w.shape).astype(w.dtype, copy=False)
 
 
 def _as_tuple(v, d, name):

@@ -333,8 +333,11 @@ def _shared_view(t):
     return out
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (Python floats -> default dtype)."""
+    from .device import check_device
+
+    check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.array
     return Tensor(infer_array(data, dtype), requires_grad=requires_grad)
