@@ -8,6 +8,11 @@ from . import elementwise as E
 from . import linalg as L
 from . import reduce as R
 from . import shape as S
+from . import index as I
+from . import pointwise as P
+from . import sort as O
+from . import tensor_api as A
+from . import vector_norm as N
 
 
 def _r(op):
@@ -16,29 +21,6 @@ def _r(op):
 
 def _size_args(fn):
     return lambda self, *shape: fn(self, *shape)
-
-
-def _to(self, dtype=None, *args, **kwargs):
-    """Cast to a dtype (differentiable); device arguments are accepted and ignored (CPU only)."""
-    import numpy as np
-
-    dtype = kwargs.get("dtype", dtype)
-    if dtype is None or isinstance(dtype, str) and dtype in ("cpu",):
-        return self
-    dtype = np.dtype(dtype)
-    if dtype == self.dtype:
-        return self
-    from ..core import apply_op
-
-    def forward(x):
-        return x.astype(dtype), x.dtype
-
-    def backward(g, src):
-        return g.astype(src)
-
-    if not np.issubdtype(dtype, np.inexact):
-        return Tensor(self.array.astype(dtype))
-    return apply_op(forward, backward, self, name="to")
 
 
 METHODS = {
@@ -61,7 +43,21 @@ METHODS = {
     "expand": _size_args(S.expand), "expand_as": S.expand_as, "repeat": _size_args(S.repeat),
     "permute": _size_args(S.permute), "transpose": S.transpose, "t": S.t,
     "gather": S.gather, "index_select": S.index_select, "split": S.split, "chunk": S.chunk,
-    "unbind": S.unbind, "masked_fill": S.masked_fill, "to": _to,
+    "unbind": S.unbind, "masked_fill": S.masked_fill,
+    "log1p": P.log1p, "expm1": P.expm1, "erf": P.erf, "floor": P.floor, "ceil": P.ceil,
+    "trunc": P.trunc, "frac": P.frac, "round": P.round, "clamp_min": P.clamp_min,
+    "clamp_max": P.clamp_max, "lerp": P.lerp, "addcmul": P.addcmul, "addcdiv": P.addcdiv,
+    "remainder": P.remainder, "__mod__": P.remainder, "fmod": P.fmod,
+    "floor_divide": P.floor_divide, "__floordiv__": P.floor_divide, "isnan": P.isnan,
+    "isinf": P.isinf, "isfinite": P.isfinite, "logical_not": P.logical_not,
+    "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
+    "nan_to_num": P.nan_to_num, "signbit": P.signbit,
+    "sort": O.sort, "argsort": O.argsort, "topk": O.topk, "cumsum": O.cumsum, "prod": O.prod,
+    "all": O.all, "any": O.any, "norm": N.norm,
+    "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
+    "index_fill": I.index_fill, "masked_select": I.masked_select, "narrow": I.narrow,
+    "flip": I.flip, "roll": I.roll, "tril": I.tril, "triu": I.triu, "nonzero": I.nonzero,
+    **A.METHODS,
 }
 
 
@@ -75,7 +71,7 @@ def _copy(self, src):
     if shape != self.shape:
         raise RuntimeError(f"copy_: source of shape {src.shape} can't be broadcast to the "
                            f"tensor's shape {self.shape}")
-    out = _to(src, self.dtype)
+    out = A.cast(src, self.dtype)
     return out if out.shape == self.shape else S.expand(out, *self.shape)
 
 
@@ -93,7 +89,12 @@ INPLACE = {
     "clamp_": E.clamp, "clip_": E.clamp, "neg_": E.neg, "abs_": E.abs, "exp_": E.exp,
     "log_": E.log, "sqrt_": E.sqrt, "tanh_": E.tanh, "sigmoid_": E.sigmoid, "relu_": E.relu,
     "square_": E.square, "reciprocal_": E.reciprocal, "masked_fill_": S.masked_fill,
-    "copy_": _copy,
+    "copy_": _copy, "scatter_": I.scatter, "scatter_add_": I.scatter_add,
+    "index_add_": I.index_add, "index_fill_": I.index_fill, "addcmul_": P.addcmul,
+    "addcdiv_": P.addcdiv, "lerp_": P.lerp, "clamp_min_": P.clamp_min, "clamp_max_": P.clamp_max,
+    "floor_": P.floor, "ceil_": P.ceil, "round_": P.round, "trunc_": P.trunc, "log1p_": P.log1p,
+    "expm1_": P.expm1, "remainder_": P.remainder, "fmod_": P.fmod, "tril_": I.tril,
+    "triu_": I.triu, "nan_to_num_": P.nan_to_num,
 }
 
 
@@ -125,6 +126,8 @@ def _invert(self):
 def bind():
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
+    for name, getter in A.PROPERTIES.items():
+        setattr(Tensor, name, property(getter))
     for name, op in INPLACE.items():
         setattr(Tensor, name, _inplace(op))
     for name, np_name in COMPARISONS.items():

@@ -12,13 +12,27 @@ loads without renaming or transposes.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from ..core.device import check_device, is_device_spec
 from ..core.tensor import Tensor
 from .parameter import Parameter
+
+
+def _checking_device(init):
+    """``init`` that first refuses a ``device=`` other than the CPU (gradwise.core.device)."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        bound = inspect.signature(init).bind(self, *args, **kwargs)
+        check_device(bound.arguments.get("device"), type(self).__name__)
+        init(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _loadable(key, value, target):
@@ -89,6 +103,11 @@ class Module:
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "device" in inspect.signature(cls.__init__).parameters and "__init__" in vars(cls):
+            cls.__init__ = _checking_device(cls.__init__)  # Linear(..., device="cuda") raises
 
     def __init__(self):
         object.__setattr__(self, "training", True)
@@ -449,12 +468,13 @@ class Module:
         Device arguments (``"cpu"``) are accepted and ignored: gradwise runs on the CPU only.
         """
         dtype = kwargs.pop("dtype", None)
-        kwargs.pop("device", None)
+        check_device(kwargs.pop("device", None), f"{type(self).__name__}.to")
         kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
+            if is_device_spec(a) or isinstance(a, int):
+                check_device(a, f"{type(self).__name__}.to")
                 continue
             if isinstance(a, Tensor):
                 dtype = a.dtype
@@ -473,6 +493,9 @@ class Module:
 
     def cpu(self) -> Module:
         return self
+
+    def cuda(self, device=None) -> Module:
+        check_device("cuda" if device is None else device, f"{type(self).__name__}.cuda")
 
     # -- repr ----------------------------------------------------------------------------------
     def extra_repr(self) -> str:

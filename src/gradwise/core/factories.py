@@ -1,0 +1,134 @@
+"""The torch-namespace factories and samplers beyond ``random.py``: ``*_like`` factories,
+``as_tensor``, ``Generator``, ``multinomial``, ``bernoulli``, ``normal``.
+
+All draw from the library RNG unless a ``generator`` is given, and check ``device=``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .device import check_device
+from .dtype import infer_array
+from .random import _rng
+from .tensor import Tensor
+
+
+class Generator(np.random.Generator):
+    """PyTorch's ``torch.Generator``: a NumPy Generator that ``manual_seed`` reseeds in place,
+    accepted wherever gradwise takes ``generator=`` (DataLoader, random_split, samplers)."""
+
+    def __init__(self, device="cpu"):
+        check_device(device, "Generator")
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        super().__init__(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self.bit_generator.state = np.random.PCG64(self._seed).state
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self.bit_generator.state = state
+        return self
+
+
+def _gen(generator):
+    return generator if generator is not None else _rng[0]
+
+
+def _like(input, dtype):
+    return np.dtype(dtype) if dtype is not None else input.dtype
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    check_device(device, "randn_like")
+    data = _rng[0].standard_normal(input.shape).astype(_like(input, dtype))
+    return Tensor(data, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    check_device(device, "rand_like")
+    return Tensor(_rng[0].random(input.shape).astype(_like(input, dtype)), requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    check_device(device, "randint_like")
+    if high is None:
+        low, high = 0, low
+    return Tensor(_rng[0].integers(low, high, input.shape).astype(_like(input, dtype)))
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    check_device(device, "full_like")
+    return Tensor(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    check_device(device, "empty_like")
+    return Tensor(np.empty(input.shape, _like(input, dtype)), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a Tensor, sharing memory when it already is one (or an ndarray) of ``dtype``."""
+    check_device(device, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return Tensor(data)
+    return Tensor(infer_array(data, dtype))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    return input.array.size
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from the categorical distributions in the rows of ``input`` (weights,
+    not necessarily normalised).
+
+    Shape: input (K,) or (N, K) -> (num_samples,) or (N, num_samples), int64
+    """
+    w = np.asarray(input.array, np.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: expected a 1-D or 2-D weight tensor, got {input.shape}")
+    rows = w.reshape(-1, w.shape[-1])
+    if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise RuntimeError("multinomial: weights must be finite, non-negative, with a positive "
+                           "sum in every row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement "
+                           f"from {rows.shape[1]} categories")
+    gen = _gen(generator)
+    out = np.stack([gen.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum())
+                    for r in rows])
+    return Tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability ``input`` (or ``p``) per entry, else 0, in input's dtype."""
+    prob = input.array if p is None else p
+    return Tensor((_gen(generator).random(input.shape) < prob).astype(input.dtype))
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+    """Samples of N(mean, std²); mean/std tensors or numbers (then ``size`` is needed)."""
+    check_device(device, "normal")
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s)) if size is None else tuple(size)
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    from .dtype import get_default_dtype
+
+    dt = np.dtype(dtype) if dtype is not None else (ref.dtype if ref is not None
+                                                      else get_default_dtype())
+    return Tensor(_gen(generator).normal(m, s, shape).astype(dt))

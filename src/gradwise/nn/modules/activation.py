@@ -1,0 +1,4 @@
+"""``nn.modules.activation``: PyTorch's module path for these layers (defined in ``gradwise.nn``)."""
+from ..activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+
+__all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
