@@ -1,0 +1,2 @@
+"""Data parallelism across processes: ``DistributedDataParallel`` (PyTorch's name)."""
+from .distributed import DistributedDataParallel
