@@ -15,7 +15,7 @@ forward+backward (the forward GEMM plus the two backward GEMMs).
 ``--paths`` instead times gradwise's two 3×3 kernels against each other at the op level
 (forward + backward, no autograd), alternating in the same way: ``conv2d_forward``/
 ``conv2d_backward`` (im2col, what ``conv2d`` uses) and ``winograd_conv3x3_forward``/
-``winograd_conv3x3_backward`` (functional/winograd.py, not dispatched to; see
+``winograd_conv3x3_backward`` (functional/experimental/winograd.py, not dispatched to; see
 docs/benchmarks.md for why).
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ from common import (  # noqa: E402
 import gradwise as gw  # noqa: E402
 from gradwise.functional import conv2d  # noqa: E402
 from gradwise.functional.conv import conv2d_backward, conv2d_forward  # noqa: E402
-from gradwise.functional.winograd import (  # noqa: E402
+from gradwise.functional.experimental.winograd import (  # noqa: E402
     winograd_conv3x3_backward, winograd_conv3x3_forward,
 )
 

@@ -5,7 +5,6 @@ from .elementwise import (
     mul, multiply, neg, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
     sub, subtract, tanh, true_divide, unbroadcast, where,
 )
-from .winograd import winograd_conv3x3
 from .conv import (
     col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
 )

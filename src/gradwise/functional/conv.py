@@ -14,9 +14,9 @@ column back onto the pixels it was read from):
 
     dW    = dY @ colsᵀ            dcols = Wᵀ @ dY            dx = col2im(dcols)
 
-functional/winograd.py has a Winograd F(2×2, 3×3) kernel for 3×3 stride-1 layers (2.25× fewer
-multiplies); conv2d does not dispatch to it because it measured no faster than this path here:
-its transformed tensors move more memory than im2col's columns (docs/benchmarks.md).
+functional/experimental/winograd.py has a Winograd F(2×2, 3×3) kernel for 3×3 stride-1 layers
+(2.25× fewer multiplies); conv2d does not dispatch to it because it measured no faster than this
+path here: its transformed tensors move more memory than im2col's columns (docs/benchmarks.md).
 
 Memory layout: the columns are stored channel-major, (C, kH, kW, N, H_out, W_out), so the GEMM
 operands are 2-D contiguous and the GEMM output (C_out, N·H_out·W_out) needs a single transpose

@@ -12,7 +12,7 @@ from helpers import compare_with_torch
 import gradwise as gw
 from gradwise.autograd import gradcheck
 from gradwise.core import apply_op
-from gradwise.functional.winograd import (
+from gradwise.functional.experimental.winograd import (
     A_T, B_T, G, winograd_conv3x3_backward, winograd_conv3x3_forward,
 )
 
@@ -129,8 +129,8 @@ def test_winograd_rejects_non_3x3_weight_and_too_small_input():
                                  pads=((0, 0), (0, 0)))
 
 
-def test_public_winograd_conv3x3_matches_torch_conv2d_with_gradients():
-    from gradwise.functional import winograd_conv3x3
+def test_winograd_conv3x3_wrapper_matches_torch_conv2d_with_gradients():
+    from gradwise.functional.experimental.winograd import winograd_conv3x3
 
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
@@ -140,3 +140,9 @@ def test_public_winograd_conv3x3_matches_torch_conv2d_with_gradients():
                            [x, w, b])
     with pytest.raises(ValueError, match=r"\(K, C, 3, 3\) weight"):
         winograd_conv3x3(gw.ones(1, 3, 5, 5), gw.ones(4, 3, 5, 5))
+
+
+def test_winograd_is_not_in_the_public_functional_namespace():
+    import gradwise.functional as F
+
+    assert not hasattr(F, "winograd_conv3x3") and "winograd_conv3x3" not in getattr(F, "__all__", [])

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import apply_op
-from .conv import _conv_padding
+from ...core import apply_op
+from ..conv import _conv_padding
 
 # Bᵀ d B: input tile transform (4×4 -> 4×4); entries 0, ±1 so it is additions only:
 # along each axis t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3.
