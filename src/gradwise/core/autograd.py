@@ -18,7 +18,11 @@ import threading
 
 import numpy as np
 
-_state = threading.local()
+class _GradState(threading.local):
+    grad_enabled = True  # the class default: no AttributeError raised per lookup in a new thread
+
+
+_state = _GradState()
 
 # While an exporter traces a model (gradwise.onnx), a callable
 # ``tracer(name, inputs, config, outputs)`` that sees every op apply_op runs; None otherwise.
@@ -26,7 +30,7 @@ tracer = None
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
@@ -89,7 +93,7 @@ class Node:
         self.edges = edges
         self.saved = ()
         self.out_meta = out_meta  # [(shape, dtype)] per output; None for a single output
-        self.retained = {}  # output index -> Tensor whose .grad must be kept (retain_grad)
+        self.retained = None  # {output index: Tensor whose .grad must be kept} (retain_grad)
         self.freed = False
 
     def __repr__(self):
@@ -105,19 +109,27 @@ class Node:
                 )
 
 
+_CONTAINERS = (tuple, list, dict)
+
+
 def _cache_roots(cache):
     """ids of the memory owners of the arrays a cache holds (two levels of tuples, dicts)."""
     roots = set()
-    stack = [(cache, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, np.ndarray):
-            roots.add(_root(item))
-        elif depth < 2 and isinstance(item, (tuple, list)):
-            stack.extend((c, depth + 1) for c in item)
-        elif depth < 2 and isinstance(item, dict):
-            stack.extend((c, depth + 1) for c in item.values())
+    if isinstance(cache, np.ndarray):
+        roots.add(_root(cache))
+    elif isinstance(cache, _CONTAINERS):
+        for item in _items(cache):
+            if isinstance(item, np.ndarray):
+                roots.add(_root(item))
+            elif isinstance(item, _CONTAINERS):
+                for sub in _items(item):
+                    if isinstance(sub, np.ndarray):
+                        roots.add(_root(sub))
     return roots
+
+
+def _items(container):
+    return container.values() if type(container) is dict else container
 
 
 def _root(array):
@@ -129,7 +141,6 @@ def _saved_versions(cache, inputs, outputs):
     roots = _cache_roots(cache)
     if not roots:
         return ()
-    Tensor = _tensor_cls()
     saved = [(x._counter, x._counter.value, f"input {i}")
              for i, x in enumerate(inputs) if isinstance(x, Tensor) and _root(x.array) in roots]
     saved += [(t._counter, 0, f"output {i}")
@@ -152,10 +163,7 @@ def _wants_needs_input_grad(forward):
     return wants
 
 
-def _tensor_cls():
-    from .tensor import Tensor
-
-    return Tensor
+Tensor = None  # gradwise.core.tensor.Tensor, set by that module when it loads
 
 
 def apply_op(forward, backward, *inputs, name=None, **config):
@@ -171,17 +179,30 @@ def apply_op(forward, backward, *inputs, name=None, **config):
     Returns:
         a Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
     """
-    Tensor = _tensor_cls()
-    arrays = [x.array if isinstance(x, Tensor) else x for x in inputs]
-    grad_mode = is_grad_enabled()
-    needs_input_grad = tuple(
-        grad_mode and isinstance(x, Tensor) and x.requires_grad for x in inputs
-    )
-    needs_grad = any(needs_input_grad)
-    if _wants_needs_input_grad(forward):
-        config["needs_input_grad"] = needs_input_grad
+    # This runs once per op: plain loops and direct slot access, measured in
+    # benchmarks/bench_overhead.py (comprehensions and property calls cost µs here).
+    arrays, needs_input_grad, edges = [], [], []
+    grad_mode = _state.grad_enabled
+    needs_grad = False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x.array)
+            if grad_mode and x.requires_grad:
+                needs_grad = True
+                needs_input_grad.append(True)
+                edges.append((x, x._node, x._index))
+                continue
+        else:
+            arrays.append(x)
+        needs_input_grad.append(False)
+        edges.append(None)
+    wants = _WANTS_NEEDS_INPUT_GRAD.get(forward)
+    if wants is None:
+        wants = _wants_needs_input_grad(forward)
+    if wants:
+        config["needs_input_grad"] = tuple(needs_input_grad)
     out, cache = forward(*arrays, **config)
-    multi = isinstance(out, tuple)
+    multi = type(out) is tuple
     outs = out if multi else (out,)
     if not needs_grad:
         tensors = tuple(Tensor(o) for o in outs)
@@ -190,18 +211,14 @@ def apply_op(forward, backward, *inputs, name=None, **config):
         return tensors if multi else tensors[0]
     op_name = name or forward.__name__.removesuffix("_forward")
     meta = [(o.shape, o.dtype) for o in outs] if multi else None
-    edges = tuple((x, x._node, x._index) if needed else None
-                  for x, needed in zip(inputs, needs_input_grad))
+    edges = tuple(edges)
     node = Node(op_name, backward, cache, inputs, edges, meta)
-    tensors = []
-    for i, o in enumerate(outs):
-        differentiable = np.issubdtype(o.dtype, np.inexact)
-        t = Tensor(o, requires_grad=differentiable)
-        if differentiable:
-            t._node, t._index = node, i
-        tensors.append(t)
+    if multi:
+        tensors = tuple(Tensor._from_op(o, node, i) for i, o in enumerate(outs))
+    else:
+        tensors = (Tensor._from_op(out, node, 0),)
     node.saved = _saved_versions(cache, inputs, tensors)
-    return tuple(tensors) if multi else tensors[0]
+    return tensors if multi else tensors[0]
 
 
 def _topological_order(root_node):
@@ -224,18 +241,18 @@ def _topological_order(root_node):
     return order
 
 
-def _accumulate(store, key, grad):
-    prev = store.get(key)
-    store[key] = grad if prev is None else prev + grad
-
-
 def run_backward(root, gradient, retain_graph=False):
-    """Backpropagate ``gradient`` (an array shaped like root) through root's graph."""
+    """Backpropagate ``gradient`` (an array shaped like root) through root's graph.
+
+    Gradients wait in ``grads`` keyed by the producing node: one array for a single-output
+    node, a list per output otherwise; each is summed as consumers hand theirs back.
+    """
     if root._node is None:
         if root.requires_grad:  # a leaf: d root / d root
             root._accumulate_grad(gradient)
         return
-    grads = {(id(root._node), root._index): gradient}
+    grads = {}
+    _hand_back(grads, root._node, root._index, gradient)
     for node in _topological_order(root._node):
         if node.freed:
             raise RuntimeError(
@@ -243,24 +260,19 @@ def run_backward(root, gradient, retain_graph=False):
                 "arrays were freed after the first backward. Pass retain_graph=True to the "
                 "first backward() if you need to call it twice."
             )
-        if node.out_meta is None:
-            g_out = grads.pop((id(node), 0), None)
-            if g_out is None:
-                continue
-        else:
-            g_list = [grads.pop((id(node), i), None) for i in range(len(node.out_meta))]
-            if all(g is None for g in g_list):
-                continue
-            g_out = tuple(
-                np.zeros(shape, dtype) if g is None else g
-                for g, (shape, dtype) in zip(g_list, node.out_meta)
-            )
-        for i, t in node.retained.items():
-            g = g_out if node.out_meta is None else g_out[i]
-            t._accumulate_grad(g)
-        node.check_versions()
+        g_out = grads.pop(node, None)
+        if g_out is None:
+            continue
+        if node.out_meta is not None:
+            g_out = tuple(np.zeros(shape, dtype) if g is None else g
+                          for g, (shape, dtype) in zip(g_out, node.out_meta))
+        if node.retained:
+            for i, t in node.retained.items():
+                t._accumulate_grad(g_out if node.out_meta is None else g_out[i])
+        if node.saved:
+            node.check_versions()
         in_grads = node.backward(g_out, node.cache)
-        if not isinstance(in_grads, (tuple, list)):
+        if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
         if len(in_grads) != len(node.edges):
             raise AssertionError(
@@ -270,19 +282,32 @@ def run_backward(root, gradient, retain_graph=False):
             if edge is None or g is None:
                 continue
             x, producer, index = edge
-            if g.shape != x.shape:
+            a = x.array
+            if g.shape != a.shape:
                 raise AssertionError(
-                    f"{node!r} returned a gradient of shape {g.shape} for an input of shape {x.shape}"
+                    f"{node!r} returned a gradient of shape {g.shape} for an input of shape {a.shape}"
                 )
-            if g.dtype != x.dtype:
+            if g.dtype != a.dtype:
                 raise AssertionError(
-                    f"{node!r} returned a {g.dtype} gradient for a {x.dtype} input: a kernel "
+                    f"{node!r} returned a {g.dtype} gradient for a {a.dtype} input: a kernel "
                     "must keep its inputs' dtypes"
                 )
             if producer is None:
                 x._accumulate_grad(g)
             else:
-                _accumulate(grads, (id(producer), index), g)
+                _hand_back(grads, producer, index, g)
         if not retain_graph:
             node.cache = None
             node.freed = True
+
+
+def _hand_back(grads, node, index, g):
+    """Add ``g`` to the gradient waiting for output ``index`` of ``node``."""
+    if node.out_meta is None:
+        prev = grads.get(node)
+        grads[node] = g if prev is None else prev + g
+        return
+    slots = grads.get(node)
+    if slots is None:
+        slots = grads[node] = [None] * len(node.out_meta)
+    slots[index] = g if slots[index] is None else slots[index] + g

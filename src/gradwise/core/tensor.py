@@ -31,10 +31,11 @@ class Tensor:
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data.array
-        if not isinstance(data, np.ndarray):
-            data = np.asarray(data)
+        if type(data) is not np.ndarray:
+            if isinstance(data, Tensor):
+                data = data.array
+            if not isinstance(data, np.ndarray):
+                data = np.asarray(data)
         self.array = data
         self.grad = None
         self._node = None
@@ -44,6 +45,14 @@ class Tensor:
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, array, node, index):
+        """Output ``index`` of ``node`` (apply_op's fast constructor: no checks, no copies)."""
+        t = cls(array)
+        if t.array.dtype.kind in "fc":  # only floating outputs carry a gradient
+            t.requires_grad, t._node, t._index = True, node, index
+        return t
 
     # -- data and versions -----------------------------------------------------------------
     @property
@@ -183,6 +192,8 @@ class Tensor:
     def retain_grad(self):
         """Keep .grad for this non-leaf tensor after backward (a leaf always keeps it)."""
         if self._node is not None:
+            if self._node.retained is None:
+                self._node.retained = {}
             self._node.retained[self._index] = self
         elif not self.requires_grad:
             raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
@@ -325,6 +336,9 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+autograd.Tensor = Tensor
 
 
 def _shared_view(t):
