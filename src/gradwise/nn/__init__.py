@@ -10,6 +10,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
+from .sync_batchnorm import SyncBatchNorm
 from .pooling import (
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
     MaxPool2d,

@@ -5,7 +5,8 @@ whole batch, for 20 optimizer steps in float64; every rank checks its own parame
 
 MODEL: mlp | lenet_bn (SyncBatchNorm against BatchNorm2d on the full batch) | lstm (2-layer
 language model). --sampler: the batches come from DistributedSampler (reference: the same
-global order). --no-sync K: K micro-batches per step, K − 1 of them inside no_sync().
+global order). --no-sync K: K micro-batches per step, K − 1 of them inside no_sync() (reference: the
+same K global micro-batches accumulated in one process, so BatchNorm sees the same batches).
 """
 import argparse
 import copy
@@ -105,7 +106,9 @@ def main():
         g_idx = global_order(epoch)[k * global_batch:(k + 1) * global_batch]
         l_idx = local_order(epoch)[k * PER_RANK * K:(k + 1) * PER_RANK * K]
         opt_ref.zero_grad()
-        loss_of(reference, X[g_idx], Y[g_idx]).backward()
+        for m in range(K):  # the m-th micro-batches of all ranks form a contiguous block
+            idx = g_idx[m * W * PER_RANK:(m + 1) * W * PER_RANK]
+            (loss_of(reference, X[idx], Y[idx]) / K).backward()
         opt_ref.step()
         opt.zero_grad()
         for m in range(K):
