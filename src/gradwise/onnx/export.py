@@ -183,9 +183,10 @@ def export(model, args, f=None, input_names=None, output_names=None, dynamic_axe
                       for i, (s, d) in enumerate(zip(sym, t.shape)))
         g.node("Identity", [value], outputs=[name])
         outputs.append(tensor_type(name, t.dtype, shape))
-    graph = helper.make_graph(g.nodes, type(model).__name__, inputs, outputs, g.initializers)
+    graph = helper.make_graph(g.nodes, type(model).__name__, inputs, outputs)
     proto = helper.make_model(graph, producer_name="gradwise",
                               opset_imports=[helper.make_opsetid("", opset_version)])
+    proto.graph.initializer.extend(g.initializers)  # after make_model: one copy of the weights
     proto.ir_version = min(proto.ir_version, 8 if opset_version <= 17 else 9)
     if check:
         onnx.checker.check_model(proto, full_check=True)

@@ -169,6 +169,20 @@ def reshape(g, op):
     s_in = _sym(g, x)
     out = tuple(op.outputs[0].shape)
     target = list(op.config["shape"])
+    # only size-1 dims inserted or removed (unsqueeze/squeeze): Squeeze then Unsqueeze, so
+    # that dynamic dims may move position
+    core = [(i, d) for i, d in enumerate(s_in) if d != 1]
+    out_ones = [i for i, d in enumerate(out) if d == 1]
+    if [x.shape[i] for i, _ in core] == [d for d in out if d != 1] and \
+            any(isinstance(d, str) for _, d in core):
+        y = g.value(x)
+        in_ones = [i for i, d in enumerate(s_in) if d == 1]
+        if in_ones:
+            y = g.node("Squeeze", [y, g.ints(in_ones)])
+        if out_ones:
+            y = g.node("Unsqueeze", [y, g.ints(out_ones)])
+        dims = iter(d for _, d in core)
+        return [(y, tuple(1 if d == 1 else next(dims) for d in out))]
     spec, sym = list(out), list(out)
     copied = set()
     for i, (d_out) in enumerate(out):
