@@ -95,12 +95,12 @@ def test_lstm_no_grad_path_gives_the_same_outputs_and_refuses_backward():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((T, N, D)).astype(np.float32)
     w = [a.astype(np.float32) for a in params(rng)[:4]]
-    out_a, cache = lstm_forward(x, None, None, *w, keep_grad_cache=True)
-    out_b, none = lstm_forward(x, None, None, *w, keep_grad_cache=False)
+    out_a, cache = lstm_forward(x, None, None, *w, needs_input_grad=(True,) * 8)
+    out_b, none = lstm_forward(x, None, None, *w, needs_input_grad=(False,) * 8)
     assert none is None and out_a[0].dtype == np.float32
     for a, b in zip(out_a, out_b):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(RuntimeError, match="keep_grad_cache=False"):
+    with pytest.raises(RuntimeError, match="kept no cache"):
         lstm_backward(tuple(np.ones_like(o) for o in out_a), None)
     with gw.no_grad():
         y, _, _ = lstm_sequence(gw.tensor(x), None, None, *[gw.tensor(a, requires_grad=True)

@@ -37,7 +37,6 @@ from numpy.lib.stride_tricks import as_strided
 from ..core import apply_op
 from ..core.checks import check_min, ntuple
 from ..core.memory import workspace
-from ..core.tensor import Tensor
 from ..core.threads import parallel_copyto, parallel_slices
 
 # ----------------------------------------------------------------------------- argument parsing
@@ -267,7 +266,7 @@ def _check_conv_args(op, x, weight, bias, groups, transposed=False):
 
 
 def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
-                   dilation=(1, 1), groups=1, input_grad=True):
+                   dilation=(1, 1), groups=1, needs_input_grad=None):
     """y = W ⋆ x + b as im2col plus one GEMM (batched over samples or groups).
 
     Two column layouts, chosen by shape (same numbers, different GEMM shapes):
@@ -283,14 +282,15 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
 
     Args:
         stride, dilation: (h, w) ints; pads: ((top, bottom), (left, right)); groups: int.
-        input_grad: False when no gradient of x is wanted (a network's first layer): the
-            backward then skips the Wᵀ·dY GEMM and col2im.
+        needs_input_grad: apply_op's per-input flags; when x needs none (a network's first
+            layer) the backward skips the Wᵀ·dY GEMM and col2im. None (a direct call): all.
 
     Shape: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,)
            -> y (N, C_out, H_out, W_out),
            H_out = ⌊(H + P_top + P_bottom − d_h·(kH − 1) − 1) / s_h⌋ + 1 (W_out likewise).
     """
     _check_conv_args("conv2d", x, weight, bias, groups)
+    input_grad = needs_input_grad is None or needs_input_grad[0]
     N = x.shape[0]
     C_out, C_g, kH, kW = weight.shape
     g = groups
@@ -374,19 +374,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     kernel = tuple(weight.shape[2:4])
     pads = _conv_padding(padding, kernel, stride, dilation, op)
     return apply_op(conv2d_forward, conv2d_backward, input, weight, bias, stride=stride,
-                    pads=pads, dilation=dilation, groups=int(groups), input_grad=_wants_grad(input),
-                    name=op)
-
-
-def _wants_grad(input):
-    return not isinstance(input, Tensor) or input.requires_grad
+                    pads=pads, dilation=dilation, groups=int(groups), name=op)
 
 
 # ----------------------------------------------------------------------------- conv1d
 
 
 def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, groups=1,
-                   input_grad=True):
+                   needs_input_grad=None):
     """1-D convolution as the 2-D kernel with H = 1.
 
     Shape: x (N, C_in, L), weight (C_out, C_in/groups, K), bias (C_out,) -> y (N, C_out, L_out),
@@ -397,7 +392,7 @@ def conv1d_forward(x, weight, bias=None, stride=1, pads=(0, 0), dilation=1, grou
                          f"got {x.shape} and {weight.shape}")
     _check_conv_args("conv1d", x[:, :, None, :], weight[:, :, None, :], bias, groups)
     y, cache = conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1, stride),
-                              ((0, 0), tuple(pads)), (1, dilation), groups, input_grad)
+                              ((0, 0), tuple(pads)), (1, dilation), groups, needs_input_grad)
     return y[:, :, 0, :], cache
 
 
@@ -418,8 +413,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         padding = (0, ntuple(op, "padding", padding, 1)[0])
     pads = _conv_padding(padding, (1, weight.shape[-1]), (1, stride), (1, dilation), op)[1]
     return apply_op(conv1d_forward, conv1d_backward, input, weight, bias, stride=stride,
-                    pads=pads, dilation=dilation, groups=int(groups), input_grad=_wants_grad(input),
-                    name=op)
+                    pads=pads, dilation=dilation, groups=int(groups), name=op)
 
 
 # ----------------------------------------------------------------------------- conv_transpose

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import apply_op, is_grad_enabled
-from ..core.tensor import Tensor
+from ..core import apply_op
 from .rnn_common import (
     active, buffer, check_batch_sizes, check_same_dtype, last_state, lengths_from_batch_sizes,
     prev_rows, shifted_prev, step_order, zeros_state,
@@ -40,7 +39,7 @@ def _sigmoid_scale(H, dt):
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False,
-                reset_after=True, keep_grad_cache=True):
+                reset_after=True, needs_input_grad=None):
     """GRU over a padded time-major sequence (one direction of one layer).
 
     Args:
@@ -50,11 +49,13 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
         reverse: run each sequence from its own end to its start.
         reset_after: True for PyTorch's n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
             False for Cho et al./the seeds' n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn).
-        keep_grad_cache: store the local derivatives for BPTT (False under no_grad).
+        needs_input_grad: apply_op's per-input flags; the local derivatives for BPTT are
+            stored when any is True, or when None (a direct call).
 
     Shape: x (T, N, D), h0 (N, H), w_ih (3H, D), w_hh (3H, H), b_* (3H,)
            -> y (T, N, H) (zero past each length), h_n (N, H)
     """
+    keep_grad_cache = needs_input_grad is None or any(needs_input_grad)
     check_same_dtype("gru", x, h0, w_ih, w_hh, b_ih, b_hh)
     T, N, D = x.shape
     H = w_hh.shape[1]
@@ -149,7 +150,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
 def gru_backward(grads, cache):
     """BPTT for ``gru_forward``: (dy, dh_n) -> (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
     if cache is None:
-        raise RuntimeError("gru_backward: the forward ran with keep_grad_cache=False")
+        raise RuntimeError("gru_backward: the forward kept no cache (no input needed a gradient)")
     dy, dh_n = grads
     (x, h0, w_ih, w_hh, has_bih, has_bhh, gates, A, y, rh, bs, lengths, reverse,
      reset_after) = cache
@@ -213,10 +214,8 @@ def gru_sequence(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, 
     Shape: input (T, N, D), h0 (N, H) or None -> output (T, N, H), h_n (N, H)
     """
     args = (input, h0, w_ih, w_hh, b_ih, b_hh)
-    keep = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
     return apply_op(gru_forward, gru_backward, *args, batch_sizes=batch_sizes, reverse=reverse,
-                    reset_after=reset_after, keep_grad_cache=keep,
-                    name="gru" if reset_after else "gru_reset_before")
+                    reset_after=reset_after, name="gru" if reset_after else "gru_reset_before")
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, reset_after=True):

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import apply_op, is_grad_enabled
-from ..core.tensor import Tensor
+from ..core import apply_op
 from .rnn_common import (
     active, buffer, check_batch_sizes, check_same_dtype, last_state, lengths_from_batch_sizes,
     prev_rows, shifted_prev, step_order, zeros_state,
@@ -54,7 +53,7 @@ def _internal_layout(w_ih, w_hh, b_ih, b_hh, H, dt):
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None,
-                 reverse=False, keep_grad_cache=True):
+                 reverse=False, needs_input_grad=None):
     """LSTM over a padded time-major sequence (one direction of one layer).
 
     Args:
@@ -63,12 +62,14 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_s
             projection of proj_size > 0, else None.
         batch_sizes: per-step active rows of a length-sorted batch, or None (all length T).
         reverse: run each sequence from its own end to its start.
-        keep_grad_cache: store the local derivatives for BPTT (False under no_grad).
+        needs_input_grad: apply_op's per-input flags; the local derivatives for BPTT are
+            stored when any is True, or when None (a direct call).
 
     Shape: x (T, N, D), h0 (N, P), c0 (N, H), w_ih (4H, D), w_hh (4H, P), b_* (4H,),
            w_hr (P, H); P = H without projection
            -> y (T, N, P) (zero past each length), h_n (N, P), c_n (N, H)
     """
+    keep_grad_cache = needs_input_grad is None or any(needs_input_grad)
     check_same_dtype("lstm", x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
     T, N, D = x.shape
     H = w_ih.shape[0] // 4
@@ -145,7 +146,7 @@ def lstm_backward(grads, cache):
     Returns (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr), None where the input was None.
     """
     if cache is None:
-        raise RuntimeError("lstm_backward: the forward ran with keep_grad_cache=False")
+        raise RuntimeError("lstm_backward: the forward kept no cache (no input needed a gradient)")
     dy, dh_n, dc_n = grads
     (x, h0, c0, w_ih, w_hh, w_hr, has_bih, has_bhh, gates, A, B, y, m, bs, lengths,
      reverse) = cache
@@ -207,9 +208,8 @@ def lstm_sequence(input, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, ba
            -> output (T, N, P), h_n (N, P), c_n (N, H)
     """
     args = (input, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
-    keep = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
     return apply_op(lstm_forward, lstm_backward, *args, batch_sizes=batch_sizes, reverse=reverse,
-                    keep_grad_cache=keep, name="lstm")
+                    name="lstm")
 
 
 def lstm_cell(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None):
