@@ -737,15 +737,18 @@ class CheckpointManager:
         names = [n for n in listed if n in on_disk] + sorted(on_disk - set(listed))
         self.index["checkpoints"] = names
         self.index["latest"] = max(names) if names else None
-        if self.index["best"] not in on_disk:
-            self.index["best"] = self.index["best_value"] = None
-        for name in sorted(on_disk - set(listed)):
+        if not self.monitor:
+            return
+        # the best is never pruned, so the best on disk, in save order, is the best ever saved
+        # (an index write killed after its checkpoint's JSON may not have recorded it)
+        self.index["best"] = self.index["best_value"] = None
+        for name in sorted(on_disk):
             try:
                 value = read_json_file(self.directory / f"{name}.json", name).get(
                     "metrics", {}).get(self.monitor)
             except (UserError, AttributeError):
                 continue
-            if self.monitor and isinstance(value, (int, float)) and self.is_better(value):
+            if isinstance(value, (int, float)) and self.is_better(value):
                 self.index["best"], self.index["best_value"] = name, float(value)
 
     def is_better(self, value: float) -> bool:
@@ -771,12 +774,17 @@ class CheckpointManager:
             self.index["best"], self.index["best_value"] = name, float(value)
         keep = set(names[-self.keep_last:]) | {self.index["best"]}
         self.index["checkpoints"] = [n for n in names if n in keep]
-        _write_atomic(self.directory / INDEX, lambda tmp: _dump_json(tmp, self.index))
+        self.write_index()
         for old in names:
             if old not in keep:
                 for suffix in (".json", ".safetensors"):  # JSON first: no orphan JSON remains
                     _remove(self.directory / f"{old}{suffix}")
         return path
+
+    def write_index(self) -> None:
+        """Write ``index.json`` atomically (a resume calls it once the checkpoint it loaded has
+        been validated: the index reconciled with the files on disk replaces a stale one)."""
+        _write_atomic(self.directory / INDEX, lambda tmp: _dump_json(tmp, self.index))
 
     def log_position(self, step: int) -> dict | None:
         """The log position recorded by the checkpoint of ``step`` (None if it has none)."""

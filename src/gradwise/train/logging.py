@@ -76,15 +76,21 @@ def write_json_atomic(path, obj) -> None:
 
 
 def remove_partial_writes(run_dir) -> list:
-    """Delete the ``.<name>.tmp-<pid>`` files that killed atomic writes left in a run directory
-    and its checkpoints/ (call it while holding the run's lock); returns the removed paths."""
+    """Delete what killed writes left in a run directory (call it while holding the run's
+    lock): the ``.<name>.tmp-<pid>`` files of atomic writes, and checkpoint tensors without
+    their JSON (a save killed before its JSON, or a prune killed after deleting it). Returns
+    the removed paths."""
     run_dir = pathlib.Path(run_dir)
     removed = []
     for directory in (run_dir, run_dir / "checkpoints"):
         for path in sorted(directory.glob(".*.tmp-*")):
             if path.is_file() and path.name.rpartition(".tmp-")[2].isdigit():
-                path.unlink()
                 removed.append(path)
+    for path in sorted((run_dir / "checkpoints").glob("ckpt-*.safetensors")):
+        if not path.with_suffix(".json").exists():
+            removed.append(path)
+    for path in removed:
+        path.unlink()
     return removed
 
 
@@ -128,7 +134,7 @@ def save_config(run_dir, config) -> pathlib.Path:
     return path
 
 
-ARTIFACTS = ("gradient_flow", "confusion", "attention", "feature_maps", "free_run")
+ARTIFACTS = ("gradient_flow", "confusion", "attention", "feature_maps", "free_run", "captions")
 
 
 def save_artifact(run_dir, name: str, obj) -> pathlib.Path:
@@ -137,7 +143,8 @@ def save_artifact(run_dir, name: str, obj) -> pathlib.Path:
     Known names (see ``gradwise.viz.plot_run``): ``gradient_flow`` {"series": {label: [norm per
     step]}}, ``confusion`` {"matrix", "labels"}, ``attention`` {"weights", "source", "target"},
     ``feature_maps`` {"maps" (C, H, W), "layer"}, ``free_run`` {"history", "target",
-    "series": {label: predictions}, "title"}.
+    "series": {label: predictions}, "title"}, ``captions`` {"images", "captions",
+    "references", "attention": [(words, L) per image]}.
     """
     if name not in ARTIFACTS:
         raise ValueError(f"save_artifact: unknown artifact {name!r}, expected one of {ARTIFACTS}")
