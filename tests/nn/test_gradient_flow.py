@@ -149,3 +149,44 @@ def test_gradient_flow_errors():
         gradient_flow(m, gw.zeros(3, 1, 2), lambda o: o)
     with pytest.raises(ValueError, match=r"expected input \(T, N, 2\)"):
         gradient_flow(m, gw.zeros(3, 1, 4), lambda o: o.sum())
+
+
+@pytest.mark.parametrize("cls,kw,state", [
+    (gw.nn.LSTM, dict(proj_size=2), "hc"), (gw.nn.LSTM, dict(proj_size=2), "h"),
+    (gw.nn.GRU, dict(reset_after=False), "h"),
+])
+def test_cell_jacobians_match_finite_differences_with_projection_and_reset_before(cls, kw, state,
+                                                                                  rng):
+    gw.manual_seed(5)
+    m = cls(3, 4, bidirectional=True, dtype=np.float64, **kw)
+    x = gw.tensor(rng.standard_normal((3, 2, 3)))
+    r = gradient_flow(m, x, lambda o: o.sum(), lstm_state=state)
+    out, inputs, hs, cs, init = unroll_rnn(m, x)
+    for direction, t, prev in [(0, 1, 0), (1, 0, 1), (1, 2, None)]:
+        h_prev = hs[direction][prev].array if prev is not None else init[direction][0].array
+        c_prev = None
+        if cs:
+            c_prev = cs[direction][prev].array if prev is not None else init[direction][1].array
+        ref = _numeric_singular_values(m, inputs[0].array[t], h_prev, c_prev, state,
+                                       m._weights(0, direction))
+        np.testing.assert_allclose(r.singular_values[direction, t], ref, atol=1e-7)
+
+
+def test_cell_grad_norms_of_a_reverse_direction_match_torch(rng):
+    gw.manual_seed(6)
+    m = gw.nn.LSTM(3, 4, bidirectional=True, dtype=np.float64)
+    x = rng.standard_normal((5, 2, 3))
+    r = gradient_flow(m, gw.tensor(x), lambda o: (o[0] ** 2).sum(), jacobians=False)
+    cell = torch.nn.LSTMCell(3, 4).double()
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(torch.tensor(getattr(m, name + "_l0_reverse").array))
+    h, c = torch.zeros(2, 4, dtype=torch.float64), torch.zeros(2, 4, dtype=torch.float64)
+    hs, cs = {}, {}
+    for t in range(4, -1, -1):                   # the reverse direction reads t = T-1 .. 0
+        h, c = cell(torch.tensor(x[t]), (h, c))
+        h.retain_grad(), c.retain_grad()
+        hs[t], cs[t] = h, c
+    (hs[0] ** 2).sum().backward()                # o[0]'s reverse half is h_0 of this direction
+    np.testing.assert_allclose(r.cell_grad_norms[1], [cs[t].grad.norm().item() for t in range(5)],
+                               rtol=1e-10)

@@ -17,8 +17,15 @@ and batch:
   call ``retain_grad()``; for LSTMs also ``cell_grad_norms`` = ‖∂L/∂c_t‖.
 * ``singular_values[k, t, n]``: the singular values of the state Jacobian ∂s_t/∂s_{t−1} for
   every sample n, in processing order (for a reverse direction s_{t−1} is the state of step t+1).
-  Analytic for RNN (J = diag(f'(a_t)) W_hh) and LSTM; central finite differences in float64 for
-  GRU, LSTM with projection and any step cell (``Recurrent`` layers such as MUT).
+  For RNN/LSTM/GRU exact, in float64, by backward passes through the functional cell (row j of
+  J is the gradient of s_t[j], all rows of all steps in one batched pass); central finite
+  differences in float64 for any step cell (``Recurrent`` layers such as MUT).
+
+The unroll is made of the library's own kernels (``functional.rnn_cell``, ``gru_cell``, and
+``lstm_sequence`` for one step, which also takes the projection), so no cell equation is written
+twice. A fused LSTM step computes h_t and c_t side by side, so the gradient it hands c_{t−1} is
+f_t ⊙ ∂L/∂c_t with the path through h_t = o_t ⊙ tanh(c_t) included (PyTorch's ``c_t.grad``),
+and f_t = ∂c_t/∂c_{t−1} (no peepholes); ``cell_grad_norms`` divides the one by the other.
 
 For an LSTM the recurrent state is s = (h, c) by default (``lstm_state='hc'``, a 2H × 2H
 Jacobian); ``lstm_state='h'`` gives the ∂h_t/∂h_{t−1} block alone.
@@ -37,6 +44,9 @@ import numpy as np
 from .. import functional as F
 from ..core.autograd import no_grad
 from ..core.tensor import Tensor
+from ..functional.gru import gru_cell
+from ..functional.lstm import lstm_sequence
+from ..functional.rnn import rnn_cell
 from .recurrent_family import Recurrent
 from .rnn import RNNBase
 
@@ -67,40 +77,23 @@ class GradientFlow:
         return float(g[0] / g[-1]) if g[-1] > 0 else float("inf")
 
 
-# -- one step of RNN / LSTM / GRU with PyTorch's parameters, in functional ops ------------------
+# -- one step of RNN / LSTM / GRU: the functional cells ------------------------------------------
 def rnn_step(mode, weights, x, h, c=None, reset_after=True):
     """One step of the RNNBase recurrences; returns (h', c') (c' is None except for LSTM).
+
+    The functional cells: ``rnn_cell``, ``gru_cell``, and ``lstm_sequence`` over one step (it
+    takes the projection W_hr).
 
     Shape: x (N, I), h (N, H_out), c (N, H) -> h' (N, H_out), c' (N, H)
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
-    H = w_hh.shape[1] if mode != "LSTM" or w_hr is None else w_hr.shape[1]
-    gi = F.linear(x, w_ih, b_ih)
-    if mode == "GRU" and not reset_after:  # n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
-        gh = F.linear(h, w_hh[: 2 * H], b_hh[: 2 * H] if b_hh is not None else None)
-        r = F.sigmoid(gi[:, :H] + gh[:, :H])
-        z = F.sigmoid(gi[:, H:2 * H] + gh[:, H:])
-        n = F.tanh(gi[:, 2 * H:] + F.linear(r * h, w_hh[2 * H:],
-                                            b_hh[2 * H:] if b_hh is not None else None))
-        return (1.0 - z) * n + z * h, None
-    gh = F.linear(h, w_hh, b_hh)
-    if mode == "GRU":  # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-        r = F.sigmoid(gi[:, :H] + gh[:, :H])
-        z = F.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-        n = F.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
-        return (1.0 - z) * n + z * h, None
-    a = gi + gh
-    if mode == "RNN_TANH":
-        return F.tanh(a), None
-    if mode == "RNN_RELU":
-        return F.relu(a), None
-    i, f = F.sigmoid(a[:, :H]), F.sigmoid(a[:, H:2 * H])
-    g, o = F.tanh(a[:, 2 * H:3 * H]), F.sigmoid(a[:, 3 * H:])
-    c_new = f * c + i * g  # c_t = f ⊙ c_{t−1} + i ⊙ g
-    h_new = o * F.tanh(c_new)  # h_t = o ⊙ tanh(c_t)
-    if w_hr is not None:
-        h_new = F.linear(h_new, w_hr)
-    return h_new, c_new
+    if mode == "LSTM":
+        _, h_new, c_new = lstm_sequence(x.reshape(1, *x.shape), h, c, w_ih, w_hh, b_ih, b_hh, w_hr)
+        return h_new, c_new
+    if mode == "GRU":
+        return gru_cell(x, h, w_ih, w_hh, b_ih, b_hh, reset_after=reset_after), None
+    nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+    return rnn_cell(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity), None
 
 
 def _initial_states(model, hx, k, N, dtype):
@@ -154,38 +147,95 @@ def unroll_rnn(model: RNNBase, input, hx=None):
     return output, inputs, hs, cs, init
 
 
-# -- Jacobians ∂s_t/∂s_{t−1} -----------------------------------------------------------------------
-def _analytic_rnn_jacobian(mode, w_hh, h_new):
-    """J_n = diag(f'(a_t)) W_hh, with tanh' = 1 − h_t² and relu' = [h_t > 0]. (N, H, H)"""
-    d = 1.0 - h_new * h_new if mode == "RNN_TANH" else (h_new > 0).astype(h_new.dtype)
-    return d[:, :, None] * w_hh[None]
+# -- Jacobians ∂s_t/∂s_{t−1} and cell gradients, by backward passes through the cells ---
+def state_jacobian(step, x, s):
+    """Exact Jacobian of s' = step(x, s) for every sample, in one batched backward pass.
 
+    Args:
+        step: function of Tensors x (M, I), s (M, S) -> s' (M, S).
+        x (N, I), s (N, S): NumPy arrays, the point.
 
-def _analytic_lstm_jacobian(weights, x, h, c, state):
-    """∂(h_t, c_t)/∂(h_{t−1}, c_{t−1}) of an LSTM step without projection. (N, 2H, 2H)
-
-        ∂c'/∂h = diag(c f(1−f)) W_f + diag(g i(1−i)) W_i + diag(i (1−g²)) W_g,  ∂c'/∂c = diag(f)
-        ∂h'/∂h = diag(tanh(c') o(1−o)) W_o + diag(o (1−tanh²c')) ∂c'/∂h
-        ∂h'/∂c = diag(o (1−tanh²c') f)
+    Returns: J (N, S, S) with J[n, j] = ∂s'_j/∂s: copy j of sample n backpropagates e_j.
     """
-    w_ih, w_hh, b_ih, b_hh, _ = weights
-    H = w_hh.shape[1]
-    a = x @ w_ih.T + h @ w_hh.T
-    a = a + (b_ih if b_ih is not None else 0) + (b_hh if b_hh is not None else 0)
-    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
-    i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
-    tc = np.tanh(f * c + i * g)
-    W_i, W_f, W_g, W_o = (w_hh[k * H:(k + 1) * H] for k in range(4))
-    rows = lambda d, W: d[:, :, None] * W[None]  # noqa: E731  diag(d) W for every sample
-    dc_dh = rows(c * f * (1 - f), W_f) + rows(g * i * (1 - i), W_i) + rows(i * (1 - g * g), W_g)
-    dtanh = o * (1 - tc * tc)
-    dh_dh = rows(tc * o * (1 - o), W_o) + dtanh[:, :, None] * dc_dh
-    if state == "h":
-        return dh_dh
-    eye = np.eye(H)[None]
-    top = np.concatenate([dh_dh, (dtanh * f)[:, :, None] * eye], axis=2)
-    bottom = np.concatenate([dc_dh, f[:, :, None] * eye], axis=2)
-    return np.concatenate([top, bottom], axis=1)
+    N, S = s.shape
+    ss = Tensor(np.repeat(s, S, axis=0), requires_grad=True)               # (N·S, S)
+    out = step(Tensor(np.repeat(x, S, axis=0)), ss)
+    out.backward(np.tile(np.eye(S, dtype=out.dtype), (N, 1)))
+    return ss.grad.array.reshape(N, S, S)
+
+
+def _started_from(seq, init, reverse):
+    """The state every step t started from, as one (T·N, ·) float64 array."""
+    arrays = [v.array for v in seq]
+    prev = arrays[1:] + [init.array] if reverse else [init.array] + arrays[:-1]
+    return np.concatenate(prev).astype(np.float64)
+
+
+def _layer_steps(model, inputs, hs, cs, init):
+    """Per layer/direction: (k, float64 weights, x, h_prev, c_prev), steps stacked (T·N, ·)."""
+    D = 2 if model.bidirectional else 1
+    for layer in range(model.num_layers):
+        x = inputs[layer].array.astype(np.float64)
+        x = x.reshape(-1, x.shape[-1])                                       # (T·N, I)
+        for direction in range(D):
+            k = layer * D + direction
+            w = [_as64(p) for p in model._weights(layer, direction)]
+            h_prev = _started_from(hs[k], init[k][0], direction)
+            c_prev = _started_from(cs[k], init[k][1], direction) if cs is not None else None
+            yield k, w, x, h_prev, c_prev
+
+
+def _rnnbase_jacobians(model, inputs, hs, cs, init, state):
+    T, N = len(hs[0]), hs[0][0].shape[0]
+    out = []
+    for _, w, x, h_prev, c_prev in _layer_steps(model, inputs, hs, cs, init):
+        if model.mode == "LSTM" and state == "hc":
+            P = h_prev.shape[1]
+
+            def step(xb, sb):
+                return F.cat(rnn_step("LSTM", w, xb, sb[:, :P], sb[:, P:]), dim=1)
+
+            s = np.concatenate([h_prev, c_prev], 1)
+        elif model.mode == "LSTM":                         # ∂h_t/∂h_{t−1} at fixed c_{t−1}
+            c_fixed = Tensor(np.repeat(c_prev, h_prev.shape[1], axis=0))
+
+            def step(xb, sb):
+                return rnn_step("LSTM", w, xb, sb, c_fixed)[0]
+
+            s = h_prev
+        else:
+            def step(xb, sb):
+                return rnn_step(model.mode, w, xb, sb, None, model.reset_after)[0]
+
+            s = h_prev
+        J = state_jacobian(step, x, s)                                       # (T·N, S, S)
+        out.append(np.linalg.svd(J, compute_uv=False).reshape(T, N, -1))
+    return np.stack(out)  # (K, T, N, S)
+
+
+def _grad_into_c(w, x, h_prev, c_prev, dh, dc):
+    """The gradient an LSTM step hands c_{t−1} for output gradients (dh, dc) on (h_t, c_t)."""
+    c = Tensor(c_prev, requires_grad=True)
+    h_new, c_new = rnn_step("LSTM", w, Tensor(x), Tensor(h_prev), c)
+    ((h_new * Tensor(dh)).sum() + (c_new * Tensor(dc)).sum()).backward()
+    return c.grad.array
+
+
+def _cell_grad_norms(model, inputs, hs, cs, init):
+    """‖∂L/∂c_t‖ (PyTorch's c_t.grad): (f_t ⊙ ∂L/∂c_t) / f_t, two passes through the step."""
+    def grads(seq, like):
+        return np.concatenate([np.zeros_like(v.array) if v.grad is None else v.grad.array
+                               for v in seq]).astype(np.float64).reshape(like.shape)
+
+    T = len(hs[0])
+    out = []
+    for k, w, x, h_prev, c_prev in _layer_steps(model, inputs, hs, cs, init):
+        dh, dc = grads(hs[k], h_prev), grads(cs[k], c_prev)
+        dc_next = _grad_into_c(w, x, h_prev, c_prev, dh, dc)                 # f_t ⊙ ∂L/∂c_t
+        forget = _grad_into_c(w, x, h_prev, c_prev, np.zeros_like(dh), np.ones_like(dc))
+        total = (dc_next / forget).reshape(T, -1, c_prev.shape[1])           # ∂L/∂c_t
+        out.append(np.linalg.norm(total.reshape(T, -1), axis=1))
+    return np.stack(out)  # (K, T)
 
 
 def numerical_state_jacobian(step, x, s, eps=1e-6):
@@ -208,59 +258,6 @@ def numerical_state_jacobian(step, x, s, eps=1e-6):
 def _as64(t):
     return None if t is None else Tensor(np.asarray(t.array if isinstance(t, Tensor) else t,
                                                     np.float64))
-
-
-def _rnnbase_jacobians(model, inputs, hs, cs, init, state):
-    D = 2 if model.bidirectional else 1
-    T = len(hs[0])
-    out = []
-    for layer in range(model.num_layers):
-        x_all = inputs[layer].array.astype(np.float64)
-        for direction in range(D):
-            k = layer * D + direction
-            w = [None if p is None else p.array.astype(np.float64)
-                 for p in model._weights(layer, direction)]
-            h0, c0 = (None if v is None else v.array.astype(np.float64) for v in init[k])
-            order = list(range(T - 1, -1, -1)) if direction else list(range(T))
-            per_t = [None] * T
-            for pos, t in enumerate(order):
-                prev_t = order[pos - 1] if pos else None
-                h_prev = hs[k][prev_t].array.astype(np.float64) if prev_t is not None else h0
-                h_new = hs[k][t].array.astype(np.float64)
-                if model.mode in ("RNN_TANH", "RNN_RELU"):
-                    J = _analytic_rnn_jacobian(model.mode, w[1], h_new)
-                elif model.mode == "LSTM" and w[4] is None:
-                    c_prev = cs[k][prev_t].array.astype(np.float64) if prev_t is not None else c0
-                    J = _analytic_lstm_jacobian(w, x_all[t], h_prev, c_prev, state)
-                else:
-                    J = _numerical_rnnbase_jacobian(model, w, x_all[t], h_prev, cs, k, prev_t,
-                                                    c0, state)
-                per_t[t] = np.linalg.svd(J, compute_uv=False)
-            out.append(np.stack(per_t))
-    return np.stack(out)  # (K, T, N, S)
-
-
-def _numerical_rnnbase_jacobian(model, w, x, h_prev, cs, k, prev_t, c0, state):
-    weights = [_as64(p) for p in w]
-    H_out = h_prev.shape[1]
-    if model.mode == "LSTM":
-        c_prev = cs[k][prev_t].array.astype(np.float64) if prev_t is not None else c0
-
-        def step(xb, sb):
-            hh, cc = (sb, np.repeat(c_prev, 2 * H_out, 0)) if state == "h" else \
-                (sb[:, :H_out], sb[:, H_out:])
-            h1, c1 = rnn_step("LSTM", weights, Tensor(xb), Tensor(hh), Tensor(cc))
-            return h1.array if state == "h" else np.concatenate([h1.array, c1.array], 1)
-
-        s = h_prev if state == "h" else np.concatenate([h_prev, c_prev], 1)
-    else:
-        def step(xb, sb):
-            return rnn_step(model.mode, weights, Tensor(xb), Tensor(sb), None,
-                            model.reset_after)[0].array
-
-        s = h_prev
-    with no_grad():
-        return numerical_state_jacobian(step, x, s)
 
 
 def _cell_jacobians(model: Recurrent, x, hs, h0):
@@ -327,8 +324,9 @@ def gradient_flow(model, input, loss_fn, hx=None, jacobians: bool = True,
         else:
             x = input.transpose(0, 1) if model.batch_first else input
             sv = _cell_jacobians(model, x, hs[0], hx)
-    return GradientFlow(float(loss.item()), output, norms(hs),
-                        norms(cs) if cs is not None else None, sv, state)
+    cell_norms = _cell_grad_norms(model, inputs, hs, cs, init) if cs is not None else None
+    return GradientFlow(float(loss.item()), output, norms(hs), cell_norms, sv, state)
 
 
-__all__ = ["GradientFlow", "gradient_flow", "numerical_state_jacobian", "rnn_step", "unroll_rnn"]
+__all__ = ["GradientFlow", "gradient_flow", "numerical_state_jacobian", "rnn_step", "state_jacobian",
+           "unroll_rnn"]
