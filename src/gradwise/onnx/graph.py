@@ -64,7 +64,7 @@ class Graph:
         array = x.array if isinstance(x, Tensor) else x
         pname = self.param_names.get(id(x), self.param_names.get(id(array)))
         if pname is not None and isinstance(array, np.ndarray):
-            return self.initializer(np.ascontiguousarray(array), pname, x)
+            return self.initializer(np.asarray(array, order="C"), pname, x)
         if not isinstance(array, np.ndarray):
             array = np.asarray(array, dtype=dtype)
         return self.const(array)
@@ -84,7 +84,7 @@ class Graph:
         array = np.asarray(array)
         if array.dtype == np.float64 and hint.startswith("i"):
             array = array.astype(np.int64)
-        return self.initializer(np.ascontiguousarray(array), self.fresh(hint))
+        return self.initializer(np.asarray(array, order="C"), self.fresh(hint))  # keeps 0-d
 
     def ints(self, values) -> str:
         return self.const(np.asarray(values, dtype=np.int64), "ints")
