@@ -16,6 +16,12 @@ Resuming is exact: a checkpoint saves model, optimizer, scheduler, library RNG, 
 position (mid-epoch too), the trainer's counters and running sums, callback state and the
 state of a stateful step function (e.g. a hidden state carried across BPTT windows), so a run
 interrupted at step k and resumed ends with parameters bitwise equal to an uninterrupted one.
+
+Under ``mpiexec -n W`` (or ``distributed=True``) the Trainer is data parallel: every rank takes
+its share of each global batch, gradients are averaged in DistributedDataParallel buckets, the
+evaluation is sharded and reduced, so the losses and metrics equal the single-process ones;
+rank 0 alone prints, logs and checkpoints (see ``data_parallel.py``). A checkpoint holds no
+rank-specific state, so it resumes at any world size.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from ..core import no_grad
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from .checkpoint import CheckpointError, load_checkpoint, restore_checkpoint
+from .data_parallel import DataParallel, wants_data_parallel
 from .metrics import Metric, perplexity
 from .progress import make_progress
 
@@ -162,6 +169,8 @@ class Trainer:
         log_every: log the training loss every this many steps.
         quiet: no progress display.
         model_name, model_config, extra: stored in checkpoints (how to rebuild the model).
+        distributed: data parallel over the MPI ranks; None (default): when ``mpiexec``
+            started more than one rank. BatchNorm layers become SyncBatchNorm.
     """
 
     def __init__(self, model, optimizer, train_loader, *, step_fn: Callable | None = None,
@@ -173,7 +182,8 @@ class Trainer:
                  mode: str = "min", logger=None, checkpoints=None,
                  checkpoint_every: int | None = None, eval_every: int | None = None,
                  log_every: int = 10, quiet: bool = False, progress_stream=None,
-                 model_name: str = "", model_config=None, extra: dict | None = None):
+                 model_name: str = "", model_config=None, extra: dict | None = None,
+                 distributed: bool | None = None):
         if step_fn is None:
             if loss_fn is None:
                 raise ValueError("Trainer: give a step_fn or a loss_fn")
@@ -202,6 +212,16 @@ class Trainer:
         self.log_every = log_every
         self.quiet, self.progress_stream = quiet, progress_stream
         self.model_name, self.model_config, self.extra = model_name, model_config, dict(extra or {})
+        self._dp = None
+        if wants_data_parallel(distributed):
+            if hasattr(step_fn, "state_dict"):
+                raise ValueError("Trainer: the step function carries state from batch to batch "
+                                 "(e.g. a hidden state across BPTT windows), which cannot be "
+                                 "sharded across ranks; train this task in one process")
+            self._dp = DataParallel(model)
+            self.model = self._dp.model
+            if self._dp.rank != 0:  # rank 0 alone prints, logs and writes checkpoints
+                self.quiet, self.logger, self.checkpoints = True, None, None
         # progress counters: completed epochs, optimizer steps, batches done in this epoch
         self.epoch = 0
         self.step = 0
@@ -354,12 +374,34 @@ class Trainer:
         except TypeError:
             return False
 
+    @property
+    def is_main_process(self) -> bool:
+        """Whether this process prints, logs and checkpoints (rank 0, or no ranks at all)."""
+        return self._dp is None or self._dp.rank == 0
+
+    def _metric_view(self, m: Metric) -> Metric:
+        """``m`` with its counters summed over the ranks (``m`` itself in one process)."""
+        return m if self._dp is None else self._dp.reduced(m)
+
     def _train_step(self, batch) -> None:
         t0 = time.perf_counter()
         self.optimizer.zero_grad()
-        out = self.step_fn(self.model, batch, True)
-        loss = out.loss
-        loss_value = float(loss.item())
+        if self._dp is None:
+            out = self.step_fn(self.model, batch, True)
+            loss, n = out.loss, out.n
+            loss_value = float(loss.item())
+        else:
+            local, rows, size = self._dp.shard(batch)
+            if rows == 0:
+                raise ValueError(f"Trainer: a training batch of {size} examples cannot give "
+                                 f"each of {self._dp.world} ranks a row; use a batch size of "
+                                 f"at least {self._dp.world}")
+            out = self.step_fn(self.model, local, True)
+            n_total, loss_sum = self._dp.sum(out.n, float(out.loss.item()) * out.n)
+            loss_value, n = float(loss_sum / n_total), int(n_total)
+            # rank r backpropagates L_r·W·n_r/N: after DDP's ÷W, the gradient of Σ n_r L_r / N
+            loss = out.loss * (self._dp.world * out.n / n_total)
+            self._dp.ddp.prepare_for_backward(loss)
         if not math.isfinite(loss_value):
             raise FloatingPointError(
                 f"Trainer: the loss became {loss_value} at step {self.step + 1}; lower the "
@@ -379,13 +421,13 @@ class Trainer:
         self.step += 1
         self.batch_in_epoch += 1
         r = self._running
-        r["loss_sum"] += loss_value * out.n
-        r["n"] += out.n
-        r["interval_sum"] += loss_value * out.n
-        r["interval_n"] += out.n
+        r["loss_sum"] += loss_value * n
+        r["n"] += n
+        r["interval_sum"] += loss_value * n
+        r["interval_n"] += n
         shown = {"loss": r["loss_sum"] / max(r["n"], 1)}
         for m in self.metrics:
-            shown[m.name] = m.compute()
+            shown[m.name] = self._metric_view(m).compute()
         self._progress.update(1, **shown)
         logs["step_time"] = time.perf_counter() - t0
         logs["lr"] = self.optimizer.param_groups[0]["lr"]
@@ -398,6 +440,8 @@ class Trainer:
             r["interval_sum"], r["interval_n"] = 0.0, 0
         for cb in self.callbacks:
             cb.on_step_end(self, logs)
+        if self._dp is not None:  # a rank that stops (a time budget) stops them all
+            self.should_stop = self._dp.any(self.should_stop)
         if self.eval_every is not None and self.step % self.eval_every == 0:
             self.model.eval()
             metrics = self.evaluate_validation()
@@ -417,7 +461,7 @@ class Trainer:
         r = self._running
         train_metrics = {"train_loss": r["loss_sum"] / max(r["n"], 1)}
         for m in self.metrics:
-            train_metrics[f"train_{m.name}"] = m.compute()
+            train_metrics[f"train_{m.name}"] = self._metric_view(m).compute()
         if self.report_perplexity:
             train_metrics["train_ppl"] = perplexity(train_metrics["train_loss"])
         if self.logger is not None:
@@ -470,7 +514,8 @@ class Trainer:
         was_training = self.model.training
         step_state = self.step_fn.state_dict() if hasattr(self.step_fn, "state_dict") else None
         self._call_reset(False)
-        result = evaluate_model(self.model, loader, self.step_fn, metrics, self.report_perplexity)
+        result = evaluate_model(self.model, loader, self.step_fn, metrics, self.report_perplexity,
+                                data_parallel=self._dp)
         for m, s in zip(metrics, saved):
             m.__dict__.update(s)
         if step_state is not None:
@@ -480,13 +525,16 @@ class Trainer:
 
 
 def evaluate_model(model, loader, step_fn, metrics: Sequence[Metric] = (),
-                   report_perplexity: bool = False) -> dict:
+                   report_perplexity: bool = False, data_parallel: DataParallel | None = None
+                   ) -> dict:
     """Mean loss and metrics of ``model`` over ``loader`` in eval mode, without gradients.
 
     Args:
         step_fn: ``step_fn(model, batch, False) -> StepOutput`` (see :class:`Trainer`).
         metrics: reset, updated with every batch and computed.
         report_perplexity: add ``ppl = exp(loss)``.
+        data_parallel: shard every batch across the ranks and sum loss·n, n and the metric
+            counters over them (the Trainer's, under mpiexec); the result is every rank's.
 
     Leaves the model in eval mode.
     """
@@ -496,12 +544,19 @@ def evaluate_model(model, loader, step_fn, metrics: Sequence[Metric] = (),
     loss_sum, n = 0.0, 0
     with no_grad():
         for batch in loader:
+            if data_parallel is not None:
+                batch, rows, _ = data_parallel.shard(batch)
+                if rows == 0:  # a last batch smaller than the world: nothing for this rank
+                    continue
             out = step_fn(model, batch, False)
             loss_sum += float(out.loss.item()) * out.n
             n += out.n
             if out.outputs is not None:
                 for m in metrics:
                     m.update(out.outputs, out.targets)
+    if data_parallel is not None:
+        loss_sum, n = data_parallel.sum(loss_sum, n)
+        metrics = [data_parallel.reduced(m) for m in metrics]
     result = {"loss": loss_sum / max(n, 1)}
     for m in metrics:
         result[m.name] = m.compute()

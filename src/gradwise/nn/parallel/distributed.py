@@ -95,13 +95,7 @@ class DistributedDataParallel(Module):
 
     # -- forward ------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
-        if self._armed and self._progress:
-            unfinished = [b.index for b in self._buckets if b.request is None or b.pending]
-            raise RuntimeError(
-                f"DistributedDataParallel: expected to have finished reduction in the prior "
-                f"iteration before starting a new one; buckets {unfinished} never got all "
-                f"their gradients. The loss must depend on every output that uses parameters; "
-                f"pass find_unused_parameters=True if some parameters take no part")
+        self._check_finished()
         if self.broadcast_buffers and self.world_size > 1:
             _broadcast_arrays(self._buffer_arrays())
         out = self.module(*inputs, **kwargs)
@@ -110,6 +104,24 @@ class DistributedDataParallel(Module):
         else:
             self._armed = False
         return out
+
+    def prepare_for_backward(self, outputs):
+        """Arm the gradient hooks for a backward from ``outputs`` (a Tensor or a structure of
+        Tensors) that were computed by calling ``self.module`` directly, e.g. the loss; the
+        counts then come from exactly the graph that backward will walk. The forward of this
+        wrapper does this itself with the module's outputs (PyTorch's reducer method)."""
+        self._check_finished()
+        if self.require_backward_grad_sync:
+            self._arm(_tensors_in(outputs))
+
+    def _check_finished(self):
+        if self._armed and self._progress:
+            unfinished = [b.index for b in self._buckets if b.request is None or b.pending]
+            raise RuntimeError(
+                f"DistributedDataParallel: expected to have finished reduction in the prior "
+                f"iteration before starting a new one; buckets {unfinished} never got all "
+                f"their gradients. The loss must depend on every output that uses parameters; "
+                f"pass find_unused_parameters=True if some parameters take no part")
 
     def _buffer_arrays(self):
         return [b.array for b in self.module.buffers() if b is not None]
