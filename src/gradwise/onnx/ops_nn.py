@@ -208,16 +208,20 @@ def embedding(g, op):
 @maps("interpolate_nearest", "interpolate_nearest_exact", "interpolate_linear",
       "interpolate_bilinear")
 def interpolate(g, op):
-    """Resize with scales out/in; PyTorch's legacy nearest is asymmetric + floor,
+    """Resize with the user's scales, or with the output sizes; PyTorch's legacy nearest is asymmetric + floor,
     nearest-exact half_pixel + round_prefer_ceil, linear half_pixel or align_corners."""
     x = op.inputs[0]
     c = op.config
     size = tuple(c["size"])
     scales = c.get("scales") or (None,) * len(size)
-    factors = [s if s else o / n for s, o, n in zip(scales, size, x.shape[2:])]
-    if any(int(np.floor(n * f)) != o for n, f, o in zip(x.shape[2:], factors, size)):
-        unsupported(op, f"output size {size} is not ⌊input · scale⌋ for input {x.shape[2:]}")
-    scale_const = g.const(np.asarray([1.0, 1.0] + list(factors), np.float32))
+    if all(scales):  # the user's scale factor: PyTorch maps coordinates by 1/scale
+        if any(int(np.floor(n * f)) != o for n, f, o in zip(x.shape[2:], scales, size)):
+            unsupported(op, f"output size {size} is not ⌊input · scale⌋ for input "
+                            f"{x.shape[2:]}")
+        resize_in = ["", g.const(np.asarray([1.0, 1.0] + list(scales), np.float32))]
+    else:  # a size: sizes = (N, C) of the input at run time, then the spatial size
+        nc = g.node("Slice", [g.node("Shape", [g.value(x)]), g.ints([0]), g.ints([2])])
+        resize_in = ["", "", g.node("Concat", [nc, g.ints(list(size))], axis=0)]
     if op.name.startswith("interpolate_nearest"):
         exact = op.name.endswith("exact")
         attrs = dict(mode="nearest",
@@ -227,5 +231,5 @@ def interpolate(g, op):
         ac = c.get("align_corners")
         attrs = dict(mode="linear",
                      coordinate_transformation_mode="align_corners" if ac else "half_pixel")
-    y = g.node("Resize", [g.value(x), "", scale_const], **attrs)
+    y = g.node("Resize", [g.value(x), *resize_in], **attrs)
     return [(y, carry(g.shape_of(x), _out(op).shape))]
