@@ -26,3 +26,7 @@ from .mut import MUT, HighwayRNN, HighwayRNNCell, MUT1Cell, MUT2Cell, MUT3Cell
 from .recurrent_family import Recurrent
 from .recursive import RecursiveNN
 from .tdnn import AR, NARX, TDNN
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
