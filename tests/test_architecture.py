@@ -10,7 +10,7 @@ import pytest
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradwise"
 RANK = {"core": 0, "autograd": 0.5, "distributed": 0.5, "functional": 1, "signal": 2, "nn": 2, "optim": 3,
-        "models": 3, "utils": 4, "data": 4, "serialization": 4, "train": 5, "viz": 6, "cli": 7}
+        "models": 3, "utils": 4, "data": 4, "serialization": 4, "train": 5, "onnx": 5.5, "viz": 6, "cli": 7}
 
 
 def _layer(path):

@@ -497,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeat", type=int, default=3)
     p.set_defaults(func=cmd_bench)
+    from .export import add_parser as add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -536,7 +539,8 @@ def _hint_for(exc) -> tuple[str, str | None]:
     return None, None
 
 
-_COMMANDS = ("demo", "train", "eval", "sample", "translate", "summary", "plot", "bench")
+_COMMANDS = ("demo", "train", "eval", "sample", "translate", "summary", "plot", "bench",
+             "export")
 
 
 def _report_bug() -> int:
