@@ -6,6 +6,7 @@ names, state_dict keys and parameter counts are torchvision's.
 """
 from .alexnet import AlexNet, AlexNetConfig, alexnet
 from .alphago import AlphaGoPolicyConfig, AlphaGoPolicyNet, PositionBias, alphago_policy
+from .captioner import Captioner, CaptionerConfig, captioner, doubly_stochastic_penalty
 from .densenet import (
     DenseNet, DenseNetConfig, densenet121, densenet161, densenet169, densenet201,
     densenet_bc_cifar,

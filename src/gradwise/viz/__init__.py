@@ -7,8 +7,10 @@ Without matplotlib every function raises ``gradwise.train.MissingDependencyError
 says how to install it.
 """
 from .curves import plot_curves, plot_gradient_flow
-from .maps import plot_attention, plot_confusion_matrix, plot_feature_maps, plot_filters
+from .maps import (
+    plot_attention, plot_caption, plot_confusion_matrix, plot_feature_maps, plot_filters,
+)
 from .run import plot_run
 
-__all__ = ["plot_attention", "plot_confusion_matrix", "plot_curves", "plot_feature_maps",
-           "plot_filters", "plot_gradient_flow", "plot_run"]
+__all__ = ["plot_attention", "plot_caption", "plot_confusion_matrix", "plot_curves",
+           "plot_feature_maps", "plot_filters", "plot_gradient_flow", "plot_run"]

@@ -1,4 +1,5 @@
-"""Image plots: conv filters, feature maps, attention heatmaps with tokens, confusion matrices."""
+"""Image plots: conv filters, feature maps, attention heatmaps with tokens, caption attention,
+confusion matrices."""
 from __future__ import annotations
 
 import math
@@ -82,6 +83,49 @@ def plot_attention(weights, source_tokens, target_tokens, path, title: str = "at
     ax.set_ylabel("output")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046)
+    return save(fig, path)
+
+
+def plot_caption(image, words, attention, path, reference=None):
+    """An image and its caption; with attention, one panel per word with α overlaid.
+
+    Each word's weights over the L = s×s feature grid are upsampled to the image (nearest) and
+    drawn over it; the panel's title is the word.
+
+    Shape: image (H, W); attention (len(words), L) or None
+    """
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim != 2:
+        raise ValueError(f"plot_caption: expected a grey image (H, W), got {img.shape}")
+    title = " ".join(words) + (f"\n(reference: {reference})" if reference else "")
+    if attention is None or not len(words):
+        fig = new_figure(3.0, 3.4)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.imshow(img, cmap="gray")
+        ax.axis("off")
+        fig.suptitle(title, fontsize=8)
+        return save(fig, path)
+    a = np.asarray(attention, dtype=np.float64)
+    side = int(round(math.sqrt(a.shape[-1])))
+    if a.shape != (len(words), side * side):
+        raise ValueError(f"plot_caption: attention {a.shape} does not match {len(words)} words "
+                         f"over a square grid")
+    cols = len(words) + 1
+    fig = new_figure(1.6 * cols, 2.2)
+    ax = fig.add_subplot(1, cols, 1)
+    ax.imshow(img, cmap="gray")
+    ax.set_title("image", fontsize=8)
+    ax.axis("off")
+    h, w = img.shape
+    for i, word in enumerate(words):
+        grid = a[i].reshape(side, side)
+        up = grid[np.arange(h) * side // h][:, np.arange(w) * side // w]
+        ax = fig.add_subplot(1, cols, i + 2)
+        ax.imshow(img, cmap="gray")
+        ax.imshow(up, cmap="inferno", alpha=0.6, vmin=0.0, vmax=max(grid.max(), 1e-12))
+        ax.set_title(word, fontsize=8)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=8)
     return save(fig, path)
 
 

@@ -10,7 +10,9 @@ from ..train.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
 from ..train.logging import read_metrics
 from ..train.optional import MissingDependencyError
 from .curves import plot_curves, plot_free_run, plot_gradient_flow
-from .maps import plot_attention, plot_confusion_matrix, plot_feature_maps, plot_filters
+from .maps import (
+    plot_attention, plot_caption, plot_confusion_matrix, plot_feature_maps, plot_filters,
+)
 
 
 def _read(path: pathlib.Path) -> dict:
@@ -25,7 +27,7 @@ def plot_run(run_dir) -> list[pathlib.Path]:
 
     Reads ``metrics.csv`` (-> curves.png), ``gradient_flow.json`` (-> gradient_flow.png),
     ``confusion.json`` (-> confusion_matrix.png), ``attention.json`` (-> attention.png),
-    ``feature_maps.json`` (-> feature_maps.png), ``free_run.json`` (-> free_run.png) and the first 4-D weight of the latest
+    ``feature_maps.json`` (-> feature_maps.png), ``free_run.json`` (-> free_run.png), ``captions.json`` (-> caption_<i>.png) and the first 4-D weight of the latest
     checkpoint (-> filters.png), whichever exist.
 
     Raises:
@@ -57,6 +59,13 @@ def plot_run(run_dir) -> list[pathlib.Path]:
         data = _read(run / "feature_maps.json")
         written.append(plot_feature_maps(data["maps"], run / "feature_maps.png",
                                          title=f"feature maps: {data.get('layer', '')}"))
+    if (run / "captions.json").exists():
+        data = _read(run / "captions.json")
+        for i, image in enumerate(data["images"]):
+            attention = data["attention"][i] if data["attention"] else None
+            written.append(plot_caption(image, data["captions"][i].split(), attention,
+                                        run / f"caption_{i}.png",
+                                        reference=data["references"][i]))
     if (run / "free_run.json").exists():
         data = _read(run / "free_run.json")
         written.append(plot_free_run(data["history"], data["target"], data["series"],

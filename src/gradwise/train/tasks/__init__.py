@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-TASKS = ("mnist", "charlm", "wordlm", "sentiment", "pos", "translate", "poetry", "adding", "esn")
+TASKS = ("mnist", "charlm", "wordlm", "sentiment", "pos", "translate", "poetry", "adding", "esn",
+         "caption")
 
 
 def get_task(name: str):
