@@ -1,8 +1,10 @@
 """Argument validators shared by functional ops, layers and optimizers: one home, one policy.
 
-Policy: an "int" is a Python or NumPy integer and never a bool (``True`` is not a kernel size),
-sizes are refused with ``ValueError`` (as PyTorch's constructors do), and every message starts
-with the op or layer that raised and gives the expected and the actual value:
+Policy: an "int" is a Python or NumPy integer and never a bool (``True`` is not a kernel size);
+bad sizes, shapes and dtype mismatches between arguments raise ``ValueError`` (as PyTorch's
+constructors do), a dtype the op cannot compute in at all (integer input to a norm) raises
+``TypeError``; every message starts with the op or layer that raised and gives the expected and
+the actual value:
 
     Conv2d: stride must be >= 1, got (0, 1)
     Linear: expected input (*, 3), got (2, 4)
@@ -103,3 +105,10 @@ def check_real(owner: str, name: str, value, low: float | None = None,
         hi = "" if high is None else (f" < {high}" if high_open else f" <= {high}")
         raise ValueError(f"{owner}: {name} must be a real number {lo}{name}{hi}, got {value!r}")
     return value
+
+
+def check_dtype(owner: str, name: str, array, expected) -> None:
+    """``array.dtype`` must equal ``expected`` (PyTorch refuses mixed dtypes instead of promoting)."""
+    if np.dtype(array.dtype) != np.dtype(expected):
+        raise ValueError(f"{owner}: expected {name} of dtype {np.dtype(expected)}, got "
+                        f"{array.dtype}")

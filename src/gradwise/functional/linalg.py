@@ -1,9 +1,12 @@
 """Matrix products: matmul (batched, broadcasting), linear, bilinear, einsum."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_dtype
 from .elementwise import unbroadcast
 
 
@@ -68,8 +71,10 @@ def linear_forward(x, weight, bias=None):
             f"linear: input has {x.shape[-1]} features (shape {x.shape}), weight expects "
             f"{weight.shape[1]} (weight shape {weight.shape})"
         )
-    # 2-D GEMM on (N*, in): NumPy's stacked matmul with a transposed operand skips BLAS
-    y = x.reshape(-1, x.shape[-1]) @ weight.T  # (N*, out)
+    # 2-D GEMM on (N*, in): NumPy's stacked matmul with a transposed operand skips BLAS;
+    # N* spelled out, not -1, so that in_features = 0 reshapes too
+    rows = math.prod(x.shape[:-1])
+    y = x.reshape(rows, x.shape[-1]) @ weight.T  # (N*, out)
     if bias is not None:
         y += bias
     return y.reshape(*x.shape[:-1], weight.shape[0]), (x, weight, bias is not None)
@@ -77,8 +82,9 @@ def linear_forward(x, weight, bias=None):
 
 def linear_backward(dy, cache):
     x, weight, has_bias = cache
-    x2 = x.reshape(-1, x.shape[-1])  # (N*, in)
-    dy2 = dy.reshape(-1, dy.shape[-1])  # (N*, out)
+    rows = math.prod(x.shape[:-1])
+    x2 = x.reshape(rows, x.shape[-1])  # (N*, in)
+    dy2 = dy.reshape(rows, dy.shape[-1])  # (N*, out)
     dx = (dy2 @ weight).reshape(x.shape)  # dL/dx = dL/dy · W
     dw = dy2.T @ x2  # dL/dW = dL/dyᵀ · x
     db = dy2.sum(axis=0) if has_bias else None
@@ -86,7 +92,11 @@ def linear_backward(dy, cache):
 
 
 def linear(input, weight, bias=None):
-    """y = x Wᵀ + b (PyTorch weight layout: (out_features, in_features))."""
+    """y = x Wᵀ + b (PyTorch weight layout: (out_features, in_features)).
+
+    Input and weight must share a dtype (PyTorch refuses mixed dtypes; NumPy would promote).
+    """
+    check_dtype("linear", "input", input, weight.dtype)
     return apply_op(linear_forward, linear_backward, input, weight, bias)
 
 

@@ -93,6 +93,8 @@ def mse_loss_backward(g, cache):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error, (x − y)² reduced."""
     _check_same_shape("mse_loss", input, target)
+    _check_float("mse_loss", "input", input)  # PyTorch: "mse" not implemented for 'Long'
+    _check_float("mse_loss", "target", target)
     return apply_op(mse_loss_forward, mse_loss_backward, input, target,
                     reduction=_reduction(size_average, reduce, reduction), name="mse_loss")
 
@@ -112,6 +114,8 @@ def l1_loss_backward(g, cache):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error, |x − y| reduced."""
     _check_same_shape("l1_loss", input, target)
+    _check_float("l1_loss", "input", input)
+    _check_float("l1_loss", "target", target)
     return apply_op(l1_loss_forward, l1_loss_backward, input, target,
                     reduction=_reduction(size_average, reduce, reduction), name="l1_loss")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_floating
 from ..core.tensor import Tensor
 
 
@@ -87,6 +88,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = input.array if isinstance(input, Tensor) else np.asarray(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input (N, C, *), got shape {x.shape}")
+    check_floating("batch_norm", "input", x)  # integer input would give zero gradients
+    # PyTorch's rule: ε > 0 when the batch variance may be 0, ε ≥ 0 with running estimates
+    if not (eps > 0 if training else eps >= 0):
+        rule = "positive during training" if training else "non-negative"
+        raise ValueError(f"batch_norm: eps must be {rule}, got {eps}")
     C = x.shape[1]
     for name, a in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -158,6 +164,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(normalized_shape)
+    check_floating("layer_norm", "input", input)
+    if not eps >= 0:
+        raise ValueError(f"layer_norm: eps must be non-negative, got {eps}")
     k = len(normalized_shape)
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
         raise ValueError(f"layer_norm: expected input with trailing shape {normalized_shape}, "

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_positive_int, ntuple
+from ..core.checks import check_dtype, check_positive_int, ntuple
 from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
@@ -81,7 +81,11 @@ class _ConvNd(Module):
         expected = f"(N, {self.in_channels}, {', '.join(dims)})"
         if input.ndim != n + 2 or input.shape[1] != self.in_channels:
             raise ValueError(f"{self!r}: expected input {expected}, got {tuple(input.shape)}")
+        check_dtype(repr(self), "input", input, self.weight.dtype)
         if self.transposed:
+            if input.shape[0] and 0 in input.shape[2:]:  # PyTorch refuses an empty image too
+                raise ValueError(f"{self!r}: only zero batch or zero channel inputs are "
+                                 f"supported, got input of shape {tuple(input.shape)}")
             return
         size = input.shape[2:]
         if isinstance(self.padding, str):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_nonnegative_int
+from ..core.checks import check_dtype, check_nonnegative_int
 from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
@@ -63,6 +63,7 @@ class Linear(Module):
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: expected input (*, {self.in_features}), got {input.shape}")
+        check_dtype(repr(self), "input", input, self.weight.dtype)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_positive_int, check_probability
+from ..core.checks import check_floating, check_positive_int, check_probability
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
@@ -24,6 +24,8 @@ class _BatchNorm(Module):
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         check_positive_int(type(self).__name__, num_features=num_features)
+        if not (isinstance(eps, (int, float)) and eps >= 0):  # also refuses NaN
+            raise ValueError(f"{type(self).__name__}: eps must be a number >= 0, got {eps!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
                              f"{momentum}")
@@ -66,6 +68,10 @@ class _BatchNorm(Module):
         if input.ndim not in self._dims or input.shape[1] != self.num_features:
             raise ValueError(f"{self!r}: expected input {self._expected}, got "
                              f"{tuple(input.shape)}")
+        # before num_batches_tracked moves: a refused call leaves the layer as it was
+        check_floating(repr(self), "input", input)
+        if self.training and not self.eps > 0:
+            raise ValueError(f"{self!r}: eps must be positive during training, got {self.eps}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.array[...] += 1
@@ -78,8 +84,8 @@ class _BatchNorm(Module):
             return F.batch_norm(input, self.running_mean if track else None,
                                 self.running_var if track else None, self.weight, self.bias,
                                 use_batch, factor, self.eps)
-        except ValueError as e:
-            raise ValueError(f"{self!r}: {e}") from None
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{self!r}: {e}") from None
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -184,6 +184,9 @@ class RNNBase(Module):
             raise ValueError(f"{name}: hx must be a Tensor h_0, got a {type(hx).__name__}")
         x, hx, bs, sorted_idx, unsorted_idx, batched = self._prepare_input(input, hx)
         T, N, I = x.shape
+        if T == 0:  # PyTorch: "Expected sequence length to be larger than 0 in RNN"
+            raise ValueError(f"{name}: expected a sequence length larger than 0, got input of "
+                             f"shape {tuple(input.shape)}")
         if I != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {I}")

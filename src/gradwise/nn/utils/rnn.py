@@ -56,6 +56,12 @@ class PackedSequence(namedtuple("PackedSequence",
             unsorted_indices = np.asarray(unsorted_indices, dtype=np.int64)
         if not isinstance(data, Tensor):
             data = Tensor(np.asarray(data))
+        if batch_sizes.ndim != 1 or (batch_sizes.size and batch_sizes.min() < 1):
+            raise ValueError(f"PackedSequence: batch_sizes must be a 1-D sequence of positive "
+                             f"ints, got {batch_sizes.tolist()}")
+        if (np.diff(batch_sizes) > 0).any():  # a sequence cannot restart after it has ended
+            raise ValueError(f"PackedSequence: batch_sizes must be non-increasing (sequences "
+                             f"sorted by decreasing length), got {batch_sizes.tolist()}")
         if data.shape[0] != int(batch_sizes.sum()):
             raise ValueError(
                 f"PackedSequence: data has {data.shape[0]} rows but batch_sizes sum to "
