@@ -158,3 +158,32 @@ def test_circular_padding_needs_opset_19():
 
     with pytest.raises(gx.ExportError, match=r"op 'pad' .*'circular' needs opset 19"):
         gx.export(Circ(), gw.tensor(np.ones((1, 2, 4), np.float32)))
+
+
+class Reductions(nn.Module):
+    def forward(self, x):  # (N, 4, 5)
+        y = F.gelu(x) + x.amax(dim=2, keepdim=True) - x.mean(dim=(1, 2), keepdim=True)
+        return gw.log_softmax(y.sum(dim=1), dim=-1)
+
+
+@pytest.mark.parametrize("opset", [17, 18, 20])
+def test_reductions_and_gelu_at_several_opsets(opset):
+    import onnx
+    import onnxruntime as ort
+
+    import gradwise.onnx as gx
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 5)).astype(np.float32)
+    proto = gx.export(Reductions(), gw.tensor(x), opset_version=opset, dynamic_axes=BATCH)
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.opset_import[0].version == opset
+    assert ("Gelu" in {n.op_type for n in proto.graph.node}) == (opset >= 20)
+    session = ort.InferenceSession(proto.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    for n in (2, 3):
+        xn = rng.standard_normal((n, 4, 5)).astype(np.float32)
+        with gw.no_grad():
+            expected = Reductions()(gw.tensor(xn)).numpy()
+        np.testing.assert_allclose(session.run(None, {"input": xn})[0], expected, rtol=1e-5,
+                                   atol=1e-6)

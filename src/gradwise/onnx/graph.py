@@ -47,9 +47,8 @@ class Graph:
 
     def lookup(self, x):
         """The value name of a traced Tensor or of the array behind one, else None."""
-        key = id(x.array) if isinstance(x, Tensor) else id(x)
-        name = self.names.get(id(x), self.names.get(key))
-        if name is None and isinstance(x, Tensor):
+        name = self.names.get(id(x))
+        if name is None and isinstance(x, Tensor):  # e.g. t.data: a new Tensor, same array
             name = self.names.get(id(x.array))
         return name
 
