@@ -227,3 +227,60 @@ def test_map_location_must_be_the_cpu():
 def test_a_file_in_no_known_format_is_refused():
     with pytest.raises(ValueError, match="neither a gradwise/safetensors file nor a PyTorch"):
         gw.load(io.BytesIO(b"hello world, not a checkpoint"))
+
+
+# -- a torchvision ResNet-18 checkpoint (torchvision's module names, written out in torch) ------
+class _TorchBasicBlock(torch.nn.Module):
+    def __init__(self, inplanes, planes, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(planes)
+        self.relu = torch.nn.ReLU(inplace=True)
+        self.conv2 = torch.nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = torch.nn.Sequential(
+                torch.nn.Conv2d(inplanes, planes, 1, stride, bias=False),
+                torch.nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class _TorchResNet18(torch.nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(64)
+        self.relu = torch.nn.ReLU(inplace=True)
+        self.maxpool = torch.nn.MaxPool2d(3, 2, 1)
+        widths, inplanes = (64, 128, 256, 512), 64
+        for i, planes in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            blocks = [_TorchBasicBlock(inplanes, planes, stride), _TorchBasicBlock(planes, planes, 1)]
+            setattr(self, f"layer{i + 1}", torch.nn.Sequential(*blocks))
+            inplanes = planes
+        self.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def test_a_torch_resnet18_pth_loads_into_models_resnet18(tmp_path):
+    net = _TorchResNet18(10)
+    net(torch.randn(4, 3, 32, 32))  # non-trivial running statistics
+    net.eval()
+    path = tmp_path / "resnet18.pth"
+    torch.save(net.state_dict(), path)
+    model = gw.models.resnet18(num_classes=10)
+    model.load_state_dict(gw.load(path))
+    model.eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(model(gw.tensor(x)).array, want, atol=1e-4, rtol=1e-4)  # float32
