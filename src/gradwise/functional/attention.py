@@ -91,7 +91,7 @@ def dot_attention_backward(grads, cache):
     return (_sum_to(dq, q.shape), _sum_to(dk, k.shape), _sum_to(dv, v.shape), None)
 
 
-def _check_qkv(owner, q, k, v, d_q=None, d_k=None):
+def check_qkv(owner, q, k, v, d_q=None, d_k=None):
     if q.ndim != 3 or k.ndim != 3 or v.ndim != 3:
         raise ValueError(
             f"{owner}: expected query (N, T_q, D), keys (N, S, D_k), values (N, S, D_v); "
@@ -138,7 +138,7 @@ def dot_product_attention(query, key, value, mask=None, scale=1.0):
         mask: boolean (N, S) or (N, T_q, S), True = attend; None = attend everywhere.
         scale: multiplies the scores (1/√D gives scaled dot-product attention).
     """
-    _check_qkv("dot_product_attention", query, key, value)
+    check_qkv("dot_product_attention", query, key, value)
     if query.shape[2] != key.shape[2]:
         raise ValueError(
             f"dot_product_attention: query and key sizes differ: {query.shape[2]} vs {key.shape[2]}"
@@ -280,7 +280,7 @@ def additive_attention_backward(grads, cache):
 
 def additive_attention(query_proj, key_proj, v, value, mask=None):
     """Functional additive attention on already projected queries/keys; ``(context, weights)``."""
-    _check_qkv("additive_attention", query_proj, key_proj, value)
+    check_qkv("additive_attention", query_proj, key_proj, value)
     if query_proj.shape[2] != key_proj.shape[2] or tuple(v.shape) != (key_proj.shape[2],):
         raise ValueError(
             f"additive_attention: projected sizes must agree: query {tuple(query_proj.shape)}, "

@@ -13,8 +13,8 @@ Scores:
 
 Masks follow ``torch.nn.functional.scaled_dot_product_attention``'s boolean ``attn_mask``:
 ``True`` marks a key that takes part in attention, ``False`` a padded one. Masked keys get a
-weight of exactly 0. A query whose keys are all masked gets all-zero weights and a zero context
-(PyTorch returns NaN there).
+weight of exactly 0. A query whose keys are all masked gets all-zero weights and a zero context,
+as PyTorch's ``scaled_dot_product_attention`` returns (a plain masked softmax gives NaN).
 
 The kernels live in ``functional/attention.py``; the projections W_q, W_k, W_a are ``Linear``
 layers applied outside the op (one GEMM each).
@@ -31,7 +31,7 @@ from .. import functional as F
 from ..core.random import default_generator
 from ..core.tensor import Tensor
 from ..functional.attention import (
-    _check_qkv, additive_attention, attention_bias, attention_core, dot_product_attention,
+    check_qkv, additive_attention, attention_bias, attention_core, dot_product_attention,
 )
 from .linear import Linear
 from .module import Module
@@ -93,7 +93,7 @@ class AdditiveAttention(Module):
     def forward(self, query, keys, values=None, mask=None, keys_proj=None):
         query, single = _as_3d(query)
         values = keys if values is None else values
-        _check_qkv(_owner(self), query, keys, values, self.query_size, self.key_size)
+        check_qkv(_owner(self), query, keys, values, self.query_size, self.key_size)
         kp = self.project_keys(keys) if keys_proj is None else keys_proj
         c, w = additive_attention(self.query_proj(query), kp, self.v, values, mask)
         return (c[:, 0], w[:, 0]) if single else (c, w)
@@ -116,7 +116,7 @@ class DotAttention(Module):
     def forward(self, query, keys, values=None, mask=None):
         query, single = _as_3d(query)
         values = keys if values is None else values
-        _check_qkv(_owner(self), query, keys, values)
+        check_qkv(_owner(self), query, keys, values)
         if query.shape[2] != keys.shape[2]:
             raise ValueError(
                 f"{_owner(self)}: query size {query.shape[2]} must equal key size {keys.shape[2]}"
@@ -150,7 +150,7 @@ class GeneralAttention(Module):
     def forward(self, query, keys, values=None, mask=None):
         query, single = _as_3d(query)
         values = keys if values is None else values
-        _check_qkv(_owner(self), query, keys, values, self.query_size, self.key_size)
+        check_qkv(_owner(self), query, keys, values, self.query_size, self.key_size)
         c, w = dot_product_attention(self.proj(query), keys, values, mask, 1.0)
         return (c[:, 0], w[:, 0]) if single else (c, w)
 
