@@ -89,7 +89,7 @@ def bench_case(kind, T, N, I, H, L, rounds, repeat):
         y.backward(tdy)
 
     ours(), theirs()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), atol=2e-3, rtol=2e-3)
+    np.testing.assert_allclose(gx.grad.array, tx.grad.numpy(), atol=2e-3, rtol=2e-3)
     t_ours, t_theirs = [], []
     for _ in range(rounds):
         t_ours += _times(ours, repeat)
