@@ -161,8 +161,8 @@ def test_closed_stdout_of_the_installed_script_gives_no_traceback(tmp_path):
 
 def test_sample_length_must_be_positive(capsys, tmp_path):
     run_dir = tmp_path / "lm"
-    assert main(["train", "charlm", *TINY["charlm"], "--max-steps", "1", "--run-dir", str(run_dir),
-                 "--quiet"]) == 0
+    assert main(["train", "charlm", *TINY["charlm"], "--max-steps", "1",
+                 "--run-dir", str(run_dir), "--quiet"]) == 0
     capsys.readouterr()
     code, _, err = run_cli(capsys, "sample", run_dir, "--length", "-5")
     assert_user_error(code, err, "--length must be >= 1")

@@ -15,8 +15,8 @@ from gradwise.cli import main
 from gradwise.train import checkpoint, logging
 
 ARGS = ["train", "adding", "--seq-len", "10", "--limit", "64", "--train-size", "64",
-        "--test-size", "16", "--hidden-size", "8", "--batch-size", "16", "--max-steps", "6", "--checkpoint-every", "2", "--keep-last", "1",
-        "--log-every", "1", "--quiet"]
+        "--test-size", "16", "--hidden-size", "8", "--batch-size", "16", "--max-steps", "6",
+        "--checkpoint-every", "2", "--keep-last", "1", "--log-every", "1", "--quiet"]
 
 
 class Killed(BaseException):
