@@ -17,7 +17,8 @@ def test_lbfgs_iterates_match_torch_on_rosenbrock(kwargs):
     ours, theirs = gw.tensor(start.copy(), requires_grad=True), torch.tensor(start.copy(),
                                                                             requires_grad=True)
     opt_g, opt_t = gw.optim.LBFGS([ours], **kwargs), torch.optim.LBFGS([theirs], **kwargs)
-    for _ in range(4):
+    for _ in range(2):  # Rosenbrock is chaotic for L-BFGS: torch vs torch from a start 1e-15
+        # apart differ by 3e-11 after 2 steps and 7e-5 after 4
         for p, opt, lib in ((ours, opt_g, gw), (theirs, opt_t, torch)):
             def closure():
                 opt.zero_grad()
@@ -25,7 +26,7 @@ def test_lbfgs_iterates_match_torch_on_rosenbrock(kwargs):
                 loss.backward()
                 return loss
             opt.step(closure)
-        np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=1e-7, atol=1e-10)  # Rosenbrock amplifies rounding
+        np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=1e-9, atol=1e-9)
     assert opt_g.state[ours]["func_evals"] == opt_t.state[theirs]["func_evals"]
     assert opt_g.state[ours]["n_iter"] == opt_t.state[theirs]["n_iter"]
 
