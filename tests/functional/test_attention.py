@@ -143,3 +143,13 @@ def test_sdpa_errors_are_clear():
     with pytest.raises(ValueError, match="enable_gqa needs query heads 3"):
         F.scaled_dot_product_attention(gw.zeros(1, 3, 2, 4), gw.zeros(1, 2, 2, 4),
                                        gw.zeros(1, 2, 2, 4), enable_gqa=True)
+
+
+def test_sdpa_generator_is_rng_under_its_other_name(rng):
+    q, k, v = (gw.tensor(a) for a in _qkv(rng, lead=(2,)))
+    a = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, rng=np.random.default_rng(4))
+    b = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3,
+                                       generator=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.array, b.array)
+    c = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, generator=np.random.default_rng(5))
+    assert not np.array_equal(a.array, c.array)

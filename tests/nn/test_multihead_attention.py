@@ -183,3 +183,15 @@ def test_mha_errors_name_the_layer():
         g(x, gw.zeros(4, 2, 8), gw.zeros(4, 2, 8))
     with pytest.raises(ValueError, match=r"expected query \(L, N, E\) or \(L, E\)"):
         g(gw.zeros(8), x, x)
+
+
+def test_own_generator_makes_dropout_independent_of_the_library_seed(rng):
+    x = gw.tensor(rng.standard_normal((4, 2, 8)))
+    outs = []
+    for library_seed in (1, 2):
+        gw.manual_seed(0)
+        g = gw.nn.MultiheadAttention(8, 2, dropout=0.5, dtype=np.float64,
+                                     generator=np.random.default_rng(7))
+        gw.manual_seed(library_seed)
+        outs.append(g(x, x, x)[1].array)
+    np.testing.assert_array_equal(outs[0], outs[1])

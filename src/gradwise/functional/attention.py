@@ -189,7 +189,8 @@ def attention_core(q, k, v, bias=None, scale=1.0, dropout_p=0.0, training=True, 
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False, rng=None):
+                                 is_causal=False, scale=None, enable_gqa=False, rng=None, *,
+                                 generator=None):
     """PyTorch's F.scaled_dot_product_attention: softmax(q kᵀ · scale + mask) v.
 
     Args:
@@ -202,8 +203,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scale: score scale; default 1/√E.
         enable_gqa: let query heads (dim −3) be a multiple of key/value heads (grouped query
             attention); each key/value head serves H_q / H_kv query heads.
-        rng: np.random.Generator for the dropout mask (gradwise extension; default: the library
-            RNG). The dropout masks differ from PyTorch's.
+        rng, generator: np.random.Generator for the dropout mask (two names for one argument, a
+            gradwise extension as in ``F.dropout``; default: the library RNG). The dropout masks
+            differ from PyTorch's.
 
     Shape: -> (*, L, E_v)
     """
@@ -222,6 +224,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if rest or key.shape[-3] != value.shape[-3]:
             raise ValueError(f"{owner}: enable_gqa needs query heads {query.shape[-3]} to be a "
                              f"multiple of key/value heads {key.shape[-3]}/{value.shape[-3]}")
+    rng = generator if generator is not None else rng
     bias = attention_bias(attn_mask, query.dtype, owner, attend_value=True)
     if is_causal:
         if bias is not None:

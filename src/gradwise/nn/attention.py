@@ -174,6 +174,8 @@ class MultiheadAttention(Module):
         kdim, vdim: key / value sizes (default E); if either differs from E the projections are
             q_proj_weight, k_proj_weight, v_proj_weight instead of the packed in_proj_weight.
         batch_first: inputs and output are (N, L, E) instead of (L, N, E).
+        generator: np.random.Generator for the dropout masks (gradwise extension, as
+            ``nn.Dropout``'s; default: the library RNG, ``gw.manual_seed``).
 
     Shape:
         query (L, N, E), key (S, N, kdim), value (S, N, vdim) ((N, ·, ·) with batch_first;
@@ -183,12 +185,12 @@ class MultiheadAttention(Module):
         -> output (L, N, E), weights (N, L, S) averaged over heads or (N, h, L, S).
 
     Differences from PyTorch: a query whose keys are all masked gets zero weights and a zero
-    output instead of NaN; the dropout masks come from the library RNG (``gw.manual_seed``).
+    output instead of NaN; the dropout masks differ from PyTorch's.
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
-                 dtype=None):
+                 dtype=None, *, generator=None):
         super().__init__()
         for name, val in (("embed_dim", embed_dim), ("num_heads", num_heads)):
             if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val <= 0:
@@ -204,6 +206,7 @@ class MultiheadAttention(Module):
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.head_dim = embed_dim // num_heads
         self.batch_first, self.add_zero_attn = bool(batch_first), bool(add_zero_attn)
+        self.generator = generator
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         dt = self.out_proj.weight.dtype
         E = embed_dim
@@ -309,8 +312,8 @@ class MultiheadAttention(Module):
         extra = k.shape[2] - S  # keys appended above, never masked
         bias = self._bias(owner, attn_mask, key_padding_mask, N, L, S, extra, q.dtype)
         p = self.dropout if self.training else 0.0
-        out, weights = attention_core(q, k, v, bias, 1.0 / np.sqrt(d), p, True,
-                                      default_generator(), owner)
+        rng = default_generator() if self.generator is None else self.generator
+        out, weights = attention_core(q, k, v, bias, 1.0 / np.sqrt(d), p, True, rng, owner)
         out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N, L, E))
         if not batched:
             out = out.squeeze(0)
