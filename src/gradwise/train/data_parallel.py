@@ -65,21 +65,42 @@ class DataParallel:
         return bool(self.sum(float(flag))[0])
 
     def reduced(self, metric):
-        """A copy of ``metric`` whose counters are summed over the ranks.
-
-        The counters are the numeric attributes that ``reset()`` sets to zero (counts,
-        confusion matrices); configuration such as ``num_classes`` is left alone."""
-        fresh = copy.deepcopy(metric)
-        fresh.reset()
+        """A copy of ``metric`` whose counters are summed over the ranks."""
         out = copy.deepcopy(metric)
-        for key, zero in vars(fresh).items():
-            value = getattr(out, key)
-            if _is_zero_counter(zero) and np.shape(value) == np.shape(zero):
-                total = np.array(value, dtype=np.float64)
-                dist.all_reduce(total)
-                setattr(out, key, type(value)(total) if np.isscalar(value)
-                        else total.astype(np.asarray(value).dtype))
+        for key in _counter_keys(metric):
+            setattr(out, key, self._summed(getattr(out, key)))
         return out
+
+    def update_metric(self, metric, outputs, targets) -> None:
+        """``metric.update`` with this rank's outputs, then add every rank's increments, so
+        each rank holds the global counts (a checkpoint of them fits any world size)."""
+        keys = _counter_keys(metric)
+        before = {k: copy.deepcopy(getattr(metric, k)) for k in keys}
+        metric.update(outputs, targets)
+        for k in keys:
+            value = getattr(metric, k)
+            setattr(metric, k, _like(value, before[k] + self._summed(value - before[k])))
+
+    def _summed(self, value):
+        total = np.array(value, dtype=np.float64)
+        dist.all_reduce(total)
+        return _like(value, total)
+
+
+def _like(value, total):
+    """``total`` as the type of ``value`` (a Python number or an array of its dtype)."""
+    if isinstance(value, np.ndarray):
+        return np.asarray(total).astype(value.dtype)
+    return type(value)(np.asarray(total).item())
+
+
+def _counter_keys(metric):
+    """The metric's counters: the numeric attributes that ``reset()`` sets to zero (counts,
+    confusion matrices); configuration such as ``num_classes`` is left alone."""
+    fresh = copy.deepcopy(metric)
+    fresh.reset()
+    return [k for k, zero in vars(fresh).items()
+            if _is_zero_counter(zero) and np.shape(getattr(metric, k)) == np.shape(zero)]
 
 
 def _is_zero_counter(v) -> bool:

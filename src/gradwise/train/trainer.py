@@ -379,10 +379,6 @@ class Trainer:
         """Whether this process prints, logs and checkpoints (rank 0, or no ranks at all)."""
         return self._dp is None or self._dp.rank == 0
 
-    def _metric_view(self, m: Metric) -> Metric:
-        """``m`` with its counters summed over the ranks (``m`` itself in one process)."""
-        return m if self._dp is None else self._dp.reduced(m)
-
     def _train_step(self, batch) -> None:
         t0 = time.perf_counter()
         self.optimizer.zero_grad()
@@ -416,8 +412,11 @@ class Trainer:
             self.scheduler.step()
         if out.outputs is not None:
             with no_grad():
-                for m in self.metrics:
-                    m.update(out.outputs, out.targets)
+                for m in self.metrics:  # under mpiexec every rank holds the global counts
+                    if self._dp is None:
+                        m.update(out.outputs, out.targets)
+                    else:
+                        self._dp.update_metric(m, out.outputs, out.targets)
         self.step += 1
         self.batch_in_epoch += 1
         r = self._running
@@ -427,7 +426,7 @@ class Trainer:
         r["interval_n"] += n
         shown = {"loss": r["loss_sum"] / max(r["n"], 1)}
         for m in self.metrics:
-            shown[m.name] = self._metric_view(m).compute()
+            shown[m.name] = m.compute()
         self._progress.update(1, **shown)
         logs["step_time"] = time.perf_counter() - t0
         logs["lr"] = self.optimizer.param_groups[0]["lr"]
@@ -461,7 +460,7 @@ class Trainer:
         r = self._running
         train_metrics = {"train_loss": r["loss_sum"] / max(r["n"], 1)}
         for m in self.metrics:
-            train_metrics[f"train_{m.name}"] = self._metric_view(m).compute()
+            train_metrics[f"train_{m.name}"] = m.compute()
         if self.report_perplexity:
             train_metrics["train_ppl"] = perplexity(train_metrics["train_loss"])
         if self.logger is not None:
