@@ -28,6 +28,7 @@ TINY = {
                "--embed-size", "8", "--sample-length", "10"],
     "adding": ["--seq-len", "10", "--limit", "64", "--hidden-size", "8"],
     "esn": ["--length", "400", "--reservoir-size", "30", "--washout", "20"],
+    "caption": ["--limit", "32", "--hidden-size", "8", "--embedding-dim", "4"],
 }
 
 

@@ -497,9 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeat", type=int, default=3)
     p.set_defaults(func=cmd_bench)
+    from .caption import add_parser as add_caption_parser
     from .export import add_parser as add_export_parser
 
     add_export_parser(sub)
+    add_caption_parser(sub)
     return parser
 
 
@@ -518,8 +520,11 @@ def _version() -> str:
 def _hint_for(exc) -> tuple[str, str | None]:
     """(message, hint) for the exceptions a user can fix; None message = not a user error."""
     from ..data.datasets import ChecksumError, DatasetNotFoundError
+    from ..train.checkpoint import CheckpointError
     from ..train.optional import MissingDependencyError
 
+    if isinstance(exc, CheckpointError):
+        return str(exc), exc.hint or "check the path; gradwise eval RUN picks its latest checkpoint"
     if isinstance(exc, UserError):
         return str(exc), exc.hint
     if isinstance(exc, MissingDependencyError):

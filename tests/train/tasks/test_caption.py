@@ -134,3 +134,22 @@ def test_bad_inputs_are_refused():
         Captioner(vocab_size=22, eos_idx=30)
     with pytest.raises(ValueError, match="--penalty must be >= 0"):
         caption.Config(penalty=-1.0).validate()
+
+
+def test_cli_trains_evaluates_and_captions_a_png(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from gradwise.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "caption", "--limit", "32", "--hidden-size", "8", "--embedding-dim",
+                 "4", "--max-steps", "2", "--run-dir", str(run), "--quiet"]) == 0
+    assert main(["eval", str(run)]) == 0
+    assert "test_attention_on_object" in capsys.readouterr().out
+    scene = load_caption_scenes("test", n=1)
+    png = tmp_path / "scene.png"
+    plt.imsave(png, scene.images[0, 0], cmap="gray")
+    assert main(["caption", str(run), str(png), "--out", str(tmp_path / "panels.png")]) == 0
+    assert "attention panels" in capsys.readouterr().out and (tmp_path / "panels.png").exists()
+    assert main(["caption", str(run), str(tmp_path / "missing.png")]) == 2
+    assert "image not found" in capsys.readouterr().err

@@ -104,7 +104,8 @@ class CaptionStep:
 
 
 def _model_config(config: Config, vocab: Vocab) -> dict:
-    return {"vocab_size": len(vocab.itos), "embedding_dim": config.embedding_dim,
+    return {"vocab_size": len(vocab.itos), "channels": list(models.CaptionerConfig.channels),
+            "embedding_dim": config.embedding_dim,
             "hidden_size": config.hidden_size, "attention": config.attention,
             "pad_idx": vocab.stoi[PAD], "bos_idx": vocab.stoi[BOS], "eos_idx": vocab.stoi[EOS]}
 
@@ -193,4 +194,5 @@ def caption(ckpt, image: np.ndarray, beam: int = 1) -> dict:
     x = image[rows][:, cols][None, None]
     tokens, alphas = decode(model, Tensor(x), beam)
     vocab = caption_vocab()
-    return {"words": [vocab.itos[t] for t in tokens[0]], "attention": alphas[0], "image": x[0, 0]}
+    attention = alphas[0] if model.config.attention else None
+    return {"words": [vocab.itos[t] for t in tokens[0]], "attention": attention, "image": x[0, 0]}
