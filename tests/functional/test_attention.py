@@ -153,3 +153,21 @@ def test_sdpa_generator_is_rng_under_its_other_name(rng):
     np.testing.assert_array_equal(a.array, b.array)
     c = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, generator=np.random.default_rng(5))
     assert not np.array_equal(a.array, c.array)
+
+
+def test_multi_head_attention_forward_matches_torch_functional(rng):
+    E, H = 6, 3
+    w_in, b_in = rng.standard_normal((3 * E, E)), rng.standard_normal(3 * E)
+    w_out, b_out = rng.standard_normal((E, E)), rng.standard_normal(E)
+    bk, bv = rng.standard_normal((1, 1, E)), rng.standard_normal((1, 1, E))
+    q, k = rng.standard_normal((4, 2, E)), rng.standard_normal((5, 2, E))
+    kpm = np.array([[False] * 5, [False, False, True, False, True]])
+
+    def run(lib, fn, *a):
+        return fn(*a[:3], E, H, *a[3:5], *a[5:7], True, 0.0, *a[7:], training=False,
+                  key_padding_mask=lib(kpm), average_attn_weights=False)
+
+    compare_with_torch(
+        lambda *a: run(np.asarray, F.multi_head_attention_forward, *a),
+        lambda *a: run(torch.tensor, tF.multi_head_attention_forward, *a),
+        [q, k, k, w_in, b_in, bk, bv, w_out, b_out])

@@ -8,7 +8,7 @@ from .elementwise import (
 from .conv import (
     col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
 )
-from .attention import scaled_dot_product_attention
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .interpolate import interpolate

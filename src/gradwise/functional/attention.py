@@ -26,7 +26,9 @@ from ..core import apply_op
 from ..core.random import default_generator
 from ..core.tensor import Tensor
 from .dropout import _scaled_keep_mask
+from .linalg import linear
 from .reduce import softmax_backward
+from .shape import cat
 
 
 def masked_softmax(e, mask=None):
@@ -245,6 +247,96 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         return out.reshape(*lead, query.shape[-3], L, value.shape[-1])
     out, _ = attention_core(query, key, value, bias, scale, dropout_p, True, rng, owner)
     return out
+
+
+def _mha_bias(owner, attn_mask, key_padding_mask, N, H, L, S, extra, dtype):
+    """attn_mask and key_padding_mask (True = ignore) as one float bias (·, ·, L, S + extra)."""
+    bias = None
+    if attn_mask is not None:
+        m = attention_bias(attn_mask, dtype, owner, attend_value=False)
+        if m.shape == (L, S):
+            m = m[None, None]
+        elif m.shape == (N * H, L, S):
+            m = m.reshape(N, H, L, S)
+        else:
+            raise ValueError(f"{owner}: expected attn_mask ({L}, {S}) or ({N * H}, {L}, {S}), "
+                             f"got {m.shape}")
+        bias = m
+    if key_padding_mask is not None:
+        m = attention_bias(key_padding_mask, dtype, owner, attend_value=False)
+        if m.shape != (N, S):
+            raise ValueError(f"{owner}: expected key_padding_mask ({N}, {S}), got {m.shape}")
+        m = m[:, None, None, :]
+        bias = m if bias is None else bias + m
+    if bias is not None and extra:  # appended bias_k / zero keys are never masked
+        bias = np.concatenate([bias, np.zeros(bias.shape[:-1] + (extra,), dtype)], axis=-1)
+    return bias
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False, *,
+                                 generator=None, owner="multi_head_attention_forward"):
+    """PyTorch's F.multi_head_attention_forward: h heads of scaled dot-product attention.
+
+        head_i = softmax(Q_i K_iᵀ / √d + mask) V_i,   [Q | K | V] = [q W_qᵀ | k W_kᵀ | v W_vᵀ] + b
+        out    = concat(head_1 … head_h) W_oᵀ + b_o,  d = E / h
+
+    Args: as PyTorch's (``nn.MultiheadAttention`` documents them); masks use True = ignore or a
+        float bias. ``generator`` (gradwise extension) draws the dropout masks; ``owner`` names
+        the caller in error messages.
+
+    Shape: query (L, N, E), key (S, N, E_k), value (S, N, E_v) (unbatched: (L, E), ...)
+        -> output (L, N, E), weights (N, L, S) averaged over heads or (N, h, L, S), or None.
+    """
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{owner}: is_causal=True needs attn_mask (the causal mask) as in "
+                         f"PyTorch; build it with nn.Transformer.generate_square_subsequent_mask")
+    batched = query.ndim == 3
+    if not batched:  # (L, E) -> (1, L, E)
+        query, key, value = (x.unsqueeze(0) for x in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = np.asarray(_raw(key_padding_mask))[None]
+    else:  # (L, N, E) -> (N, L, E)
+        query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+    N, L, E = query.shape
+    if E != embed_dim_to_check:
+        raise ValueError(f"{owner}: was expecting embedding dimension of {embed_dim_to_check}, "
+                         f"but got {E}")
+    H, d = num_heads, E // num_heads
+    if use_separate_proj_weight:
+        ws = (q_proj_weight, k_proj_weight, v_proj_weight)
+    else:
+        ws = (in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:])
+    bs = (None,) * 3 if in_proj_bias is None else (
+        in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+    q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), ws, bs))  # (N, ·, E)
+    if bias_k is not None:  # one more key/value: (N, S + 1, E)
+        k = cat([k, bias_k.expand(N, 1, E)], dim=1)
+        v = cat([v, bias_v.expand(N, 1, E)], dim=1)
+    q, k, v = (x.reshape(N, x.shape[1], H, d).permute(0, 2, 1, 3) for x in (q, k, v))
+    if static_k is not None:  # (N·h, S, d), already projected
+        k = static_k.reshape(N, H, static_k.shape[1], d)
+    if static_v is not None:
+        v = static_v.reshape(N, H, static_v.shape[1], d)
+    if add_zero_attn:  # one all-zero key/value per head: (N, h, S + 1, d)
+        zeros = Tensor(np.zeros((N, H, 1, d), q.dtype))
+        k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
+    S = key.shape[1] if static_k is None else static_k.shape[1]
+    bias = _mha_bias(owner, attn_mask, key_padding_mask, N, H, L, S, k.shape[2] - S, q.dtype)
+    out, weights = attention_core(q, k, v, bias, 1.0 / math.sqrt(d), dropout_p, training,
+                                  generator, owner)  # (N, h, L, d), (N, h, L, S)
+    out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias)
+    out = out.transpose(0, 1) if batched else out.squeeze(0)  # (L, N, E) or (L, E)
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = weights.mean(dim=1)
+    return out, (weights if batched else weights.squeeze(0))
 
 
 # -- additive attention -------------------------------------------------------------------------

@@ -28,11 +28,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..core.random import default_generator
-from ..core.tensor import Tensor
-from ..functional.attention import (
-    check_qkv, additive_attention, attention_bias, attention_core, dot_product_attention,
-)
+from ..functional.attention import check_qkv, additive_attention, dot_product_attention
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
@@ -244,17 +240,6 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _projections(self):
-        E = self.embed_dim
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            ws = (w[:E], w[E:2 * E], w[2 * E:])
-        else:
-            ws = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        b = self.in_proj_bias
-        bs = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        return ws, bs
-
     def _check_inputs(self, query, key, value, batched):
         owner = f"{type(self).__name__}({self.extra_repr()})"
         want = 3 if batched else 2
@@ -287,66 +272,18 @@ class MultiheadAttention(Module):
                              f"{tuple(query.shape)}")
         batched = query.ndim == 3
         owner = self._check_inputs(query, key, value, batched)
-        if is_causal and attn_mask is None:
-            raise ValueError(f"{owner}: is_causal=True needs attn_mask (the causal mask) as in "
-                             f"PyTorch; build it with nn.Transformer.generate_square_subsequent_mask")
-        if not batched:  # (L, E) -> (1, L, E)
-            query, key, value = (x.unsqueeze(0) for x in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = np.asarray(getattr(key_padding_mask, "array",
-                                                      key_padding_mask))[None]
-        elif not self.batch_first:  # (L, N, E) -> (N, L, E)
+        if batched and self.batch_first:  # (N, L, E) -> (L, N, E)
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
-        N, L, E = query.shape
-        H, d = self.num_heads, self.head_dim
-        (wq, wk, wv), (bq, bk, bv) = self._projections()
-        q, k, v = F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
-        if self.bias_k is not None:  # one more key/value: (N, S + 1, E)
-            k = F.cat([k, self.bias_k.expand(N, 1, E)], dim=1)
-            v = F.cat([v, self.bias_v.expand(N, 1, E)], dim=1)
-        q, k, v = (x.reshape(N, x.shape[1], H, d).permute(0, 2, 1, 3) for x in (q, k, v))
-        if self.add_zero_attn:  # one all-zero key/value per head: (N, H, S + 1, d)
-            zeros = Tensor(np.zeros((N, H, 1, d), q.dtype))
-            k, v = F.cat([k, zeros], dim=2), F.cat([v, zeros], dim=2)
-        S = key.shape[1]
-        extra = k.shape[2] - S  # keys appended above, never masked
-        bias = self._bias(owner, attn_mask, key_padding_mask, N, L, S, extra, q.dtype)
-        p = self.dropout if self.training else 0.0
-        rng = default_generator() if self.generator is None else self.generator
-        out, weights = attention_core(q, k, v, bias, 1.0 / np.sqrt(d), p, True, rng, owner)
-        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(N, L, E))
-        if not batched:
-            out = out.squeeze(0)
-        elif not self.batch_first:
-            out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        if average_attn_weights:
-            weights = weights.mean(dim=1)
-        return out, (weights if batched else weights.squeeze(0))
-
-    def _bias(self, owner, attn_mask, key_padding_mask, N, L, S, extra, dtype):
-        """attn_mask and key_padding_mask as one float bias (N or 1, H or 1, L, S + extra)."""
-        bias = None
-        if attn_mask is not None:
-            m = attention_bias(attn_mask, dtype, owner, attend_value=False)
-            if m.shape == (L, S):
-                m = m[None, None]
-            elif m.shape == (N * self.num_heads, L, S):
-                m = m.reshape(N, self.num_heads, L, S)
-            else:
-                raise ValueError(f"{owner}: expected attn_mask ({L}, {S}) or "
-                                 f"({N * self.num_heads}, {L}, {S}), got {m.shape}")
-            bias = m
-        if key_padding_mask is not None:
-            m = attention_bias(key_padding_mask, dtype, owner, attend_value=False)
-            if m.shape != (N, S):
-                raise ValueError(f"{owner}: expected key_padding_mask ({N}, {S}), got {m.shape}")
-            m = m[:, None, None, :]
-            bias = m if bias is None else bias + m
-        if bias is not None and extra:
-            bias = np.concatenate([bias, np.zeros(bias.shape[:-1] + (extra,), dtype)], axis=-1)
-        return bias
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal, generator=self.generator, owner=owner)
+        return (out.transpose(0, 1) if batched and self.batch_first else out), weights
 
     def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
