@@ -244,7 +244,7 @@ def task_name(task) -> str:
 
 def run_task(task, config: TaskConfig, run_dir, quiet: bool = False,
              resume: bool = False) -> dict:
-    """``gradwise train TASK``: the task's own ``run`` if it has one, else :func:`train_and_test`."""
+    """``gradwise train TASK``: the task's own ``run`` if it has one, else train_and_test."""
     if hasattr(task, "run"):
         return task.run(config, run_dir, quiet, resume)
     return train_and_test(task, config, run_dir, quiet, resume)[1]
