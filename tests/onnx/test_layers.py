@@ -187,3 +187,14 @@ def test_reductions_and_gelu_at_several_opsets(opset):
             expected = Reductions()(gw.tensor(xn)).numpy()
         np.testing.assert_allclose(session.run(None, {"input": xn})[0], expected, rtol=1e-5,
                                    atol=1e-6)
+
+
+def test_a_tensor_made_outside_the_ops_is_frozen_with_a_warning():
+    import gradwise.onnx as gx
+
+    class Untraced(nn.Module):
+        def forward(self, x):
+            return x + gw.tensor(x.numpy().mean(axis=0))  # the mean leaves the traced ops
+
+    with pytest.warns(UserWarning, match=r"1 Tensor\(s\) not computed by traced ops"):
+        gx.export(Untraced(), gw.tensor(np.ones((2, 3), np.float32)))

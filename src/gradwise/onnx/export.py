@@ -9,6 +9,7 @@ layer. Parameters and buffers become initializers under their state_dict names.
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 import onnx
@@ -183,6 +184,10 @@ def export(model, args, f=None, input_names=None, output_names=None, dynamic_axe
                       for i, (s, d) in enumerate(zip(sym, t.shape)))
         g.node("Identity", [value], outputs=[name])
         outputs.append(tensor_type(name, t.dtype, shape))
+    if g.frozen:
+        warnings.warn(f"gradwise.onnx.export: {len(g.frozen)} Tensor(s) not computed by traced "
+                      f"ops (shapes {g.frozen[:4]}) were written as constants; outputs that "
+                      "depend on them will not follow new inputs", stacklevel=2)
     graph = helper.make_graph(g.nodes, type(model).__name__, inputs, outputs)
     proto = helper.make_model(graph, producer_name="gradwise",
                               opset_imports=[helper.make_opsetid("", opset_version)])

@@ -31,6 +31,7 @@ class Graph:
         self.shapes = {}     # value name -> symbolic shape
         self.keep = []       # traced objects kept alive, so that their ids stay unique
         self._init_names = set()
+        self.frozen = []     # shapes of untraced Tensors written as constants
         self._count = 0
 
     # -- names ---------------------------------------------------------------------------------
@@ -66,6 +67,8 @@ class Graph:
             return self.initializer(np.asarray(array, order="C"), pname, x)
         if not isinstance(array, np.ndarray):
             array = np.asarray(array, dtype=dtype)
+        if isinstance(x, Tensor):  # made outside apply_op: its value is fixed from now on
+            self.frozen.append(tuple(array.shape))
         return self.const(array)
 
     def initializer(self, array: np.ndarray, name: str, owner=None) -> str:
