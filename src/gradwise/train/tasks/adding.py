@@ -70,13 +70,11 @@ class AddingModel(nn.Module):
             self.rnn = nn.GRU(2, hidden_size)
         else:
             self.rnn = nn.RNN(2, hidden_size, nonlinearity="relu" if model == "irnn" else "tanh")
-        if model == "irnn":
-            self.rnn.weight_hh_l0.array[...] = np.eye(hidden_size, dtype=self.rnn.weight_hh_l0.dtype)
-            self.rnn.bias_hh_l0.array[...] = 0.0
-            self.rnn.bias_ih_l0.array[...] = 0.0
-            # Le et al.: W_ih ~ N(0, 0.001)
-            self.rnn.weight_ih_l0.array[...] = np.random.default_rng(0).normal(
-                0.0, 1e-3, self.rnn.weight_ih_l0.shape)
+        if model == "irnn":  # Le et al.: W_hh = I, zero biases, W_ih ~ N(0, 0.001)
+            nn.init.eye_(self.rnn.weight_hh_l0)
+            nn.init.zeros_(self.rnn.bias_hh_l0)
+            nn.init.zeros_(self.rnn.bias_ih_l0)
+            nn.init.normal_(self.rnn.weight_ih_l0, 0.0, 1e-3)  # from the run's seeded generator
         self.head = nn.Linear(hidden_size, 1)
 
     def forward(self, x):
