@@ -194,6 +194,7 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
     if resume:
         trainer.resume(run_dir)
         remove_partial_writes(run_dir)
+        checkpoints.write_index()
     save_config(run_dir, {"task": task, **to_jsonable(config)})
     trainer.logger = logger = MetricLogger(run_dir)
     if checkpoints is not None:
