@@ -198,3 +198,19 @@ def test_a_tensor_made_outside_the_ops_is_frozen_with_a_warning():
 
     with pytest.warns(UserWarning, match=r"1 Tensor\(s\) not computed by traced ops"):
         gx.export(Untraced(), gw.tensor(np.ones((2, 3), np.float32)))
+
+
+class SeqSlices(nn.Module):
+    """Slices and negative indices along a dynamic sequence axis follow its run-time length."""
+
+    def forward(self, x):  # (N, T, 4)
+        last = x[:, -1]                                      # (N, 4)
+        tail = x[:, 1:].sum(dim=1) + x[:, ::-2].mean(dim=1)  # (N, 4)
+        head = x[:, :-1, None, 1:3].reshape(x.shape[0], x.shape[1] - 1, 2)  # (N, T-1, 2)
+        return last * tail, head.amax(dim=1)
+
+
+def test_slices_follow_a_dynamic_sequence_axis(onnx_matches):
+    rng = np.random.default_rng(0)
+    onnx_matches(SeqSlices(), lambda s: (rng.standard_normal((*s, 4)).astype(np.float32),),
+                 [(2, 5), (3, 8)], {"x": {0: "batch", 1: "seq"}}, input_names=["x"])

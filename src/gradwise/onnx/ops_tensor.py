@@ -185,10 +185,11 @@ def reshape(g, op):
         return [(y, tuple(1 if d == 1 else next(dims) for d in out))]
     spec, sym = list(out), list(out)
     copied = set()
-    for i, (d_out) in enumerate(out):
+    for i, d_out in enumerate(out):
+        # copy in place: a dynamic dim whose leading dims hold the same number of elements
         if i < len(s_in) and isinstance(s_in[i], str) and d_out == x.shape[i] and \
-                all(i in copied or not isinstance(s_in[j], str) or j >= i
-                    for j in range(i)):
+                math.prod(out[:i]) == math.prod(x.shape[:i]) and \
+                all(j in copied or not isinstance(s_in[j], str) for j in range(i)):
             spec[i], sym[i] = 0, s_in[i]
             copied.add(i)
     left = [s_in[j] for j in range(len(s_in)) if isinstance(s_in[j], str) and j not in copied]
@@ -287,74 +288,73 @@ def pad(g, op):
     return [(y, carry(s, op.outputs[0].shape))]
 
 
+_BIG = np.iinfo(np.int64).max
+
+
+def _expand_index(index, ndim):
+    """The index as a tuple with Ellipsis replaced and trailing full slices added."""
+    index = index if isinstance(index, tuple) else (index,)
+    is_ellipsis = [i is Ellipsis for i in index]
+    n_real = sum(1 for i, e in zip(index, is_ellipsis) if i is not None and not e)
+    if any(is_ellipsis):
+        k = is_ellipsis.index(True)
+        index = index[:k] + (slice(None),) * (ndim - n_real) + index[k + 1:]
+    return index + (slice(None),) * (ndim - sum(1 for i in index if i is not None))
+
+
 @maps("getitem")
 def getitem(g, op):
-    """Basic indexing: slices (Slice), integers (Gather then drop the dim), None (Unsqueeze),
-    Ellipsis, and one integer array (Gather)."""
+    """Basic indexing: slices (Slice, with Python's clamping, so that they follow a dynamic
+    axis), integers (Gather of a scalar: the dim goes), None (Unsqueeze) and one integer
+    array (Gather)."""
     x = op.inputs[0]
-    index = op.config["index"]
-    index = index if isinstance(index, tuple) else (index,)
-    n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
-    if Ellipsis in [i for i in index if not isinstance(i, np.ndarray)]:
-        k = [i for i, v in enumerate(index) if v is Ellipsis and not isinstance(v, np.ndarray)][0]
-        index = index[:k] + (slice(None),) * (x.ndim - n_real) + index[k + 1:]
-    index = index + (slice(None),) * (x.ndim - sum(1 for i in index if i is not None))
     s = list(_sym(g, x))
     y = g.value(x)
     starts, ends, axes, steps = [], [], [], []
     gathers, news = [], []
     axis, out_pos = 0, 0
-    for item in index:
+    for item in _expand_index(op.config["index"], x.ndim):
         if item is None:
             news.append(out_pos)
             out_pos += 1
             continue
         if isinstance(item, slice):
             if item != slice(None):
-                start, stop, step = item.indices(x.shape[axis])
-                if isinstance(s[axis], str) and (start, stop, step) != (0, x.shape[axis], 1):
-                    if item.start in (None, 0) and item.stop is None and item.step in (None, 1):
-                        pass
-                    else:
-                        unsupported(op, f"slicing the dynamic axis {axis} with {item}")
-                big = np.iinfo(np.int64)
-                stop = stop if stop >= 0 else big.min  # a negative step running past 0
-                starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+                step = 1 if item.step is None else int(item.step)
+                default_start, default_stop = (0, _BIG) if step > 0 else (_BIG, -_BIG - 1)
+                starts.append(default_start if item.start is None else int(item.start))
+                ends.append(default_stop if item.stop is None else int(item.stop))
+                axes.append(axis), steps.append(step)
                 if not isinstance(s[axis], str):
                     s[axis] = len(range(*item.indices(x.shape[axis])))
             out_pos += 1
         elif isinstance(item, (int, np.integer)):
-            gathers.append((axis, int(item) % x.shape[axis], None))
+            gathers.append((axis, np.asarray(int(item), np.int64)))
         elif isinstance(item, np.ndarray) and np.issubdtype(item.dtype, np.integer):
-            gathers.append((axis, item, out_pos))
+            gathers.append((axis, item.astype(np.int64)))
             out_pos += item.ndim
         else:
-            unsupported(op, f"index {type(item).__name__} {item!r:.40} (boolean masks and "
-                            "several index arrays are not exported)")
+            unsupported(op, f"index {type(item).__name__} {item!r:.40} (boolean masks are not "
+                            "exported)")
         axis += 1
-    if sum(1 for a in gathers if a[2] is not None) > 1:
+    if sum(1 for _, idx in gathers if idx.ndim) > 1:
         unsupported(op, "more than one integer-array index")
     if starts:
         y = g.node("Slice", [y, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
-    dropped = 0
-    for ax, item, _ in gathers:
-        a = ax - dropped
-        if isinstance(item, int):
-            y = g.node("Gather", [y, g.const(np.asarray(item, np.int64))], axis=a)
-            del s[a]
-            dropped += 1
-        else:
-            y = g.node("Gather", [y, g.const(item.astype(np.int64))], axis=a)
-            s[a:a + 1] = list(item.shape)
-            dropped += 1 - item.ndim
+    shift = 0  # dims removed (scalar) or added (array) by earlier gathers
+    for ax, idx in gathers:
+        a = ax + shift
+        y = g.node("Gather", [y, g.const(idx)], axis=a)
+        s[a:a + 1] = list(idx.shape)
+        shift += idx.ndim - 1
     if news:
         y = g.node("Unsqueeze", [y, g.ints(news)])
         for p in news:
             s.insert(p, 1)
-    if tuple(d if isinstance(d, int) else -1 for d in s) != tuple(
-            d if not isinstance(s[i], str) else -1 for i, d in enumerate(op.outputs[0].shape)):
+    out = op.outputs[0].shape
+    if len(s) != len(out) or any(not isinstance(d, str) and d != o for d, o in zip(s, out)):
         unsupported(op, f"index {op.config['index']!r:.60} (the exporter's shape "
-                        f"{tuple(s)} disagrees with {op.outputs[0].shape})")
+                        f"{tuple(s)} disagrees with {out})")
     return [(y, tuple(s))]
 
 
