@@ -171,3 +171,9 @@ def test_multi_head_attention_forward_matches_torch_functional(rng):
         lambda *a: run(np.asarray, F.multi_head_attention_forward, *a),
         lambda *a: run(torch.tensor, tF.multi_head_attention_forward, *a),
         [q, k, k, w_in, b_in, bk, bv, w_out, b_out])
+
+
+def test_a_mask_with_more_batch_dims_than_the_scores_is_refused():
+    q = gw.zeros(3, 4, 2)
+    with pytest.raises(ValueError, match=r"attn_mask of shape \(2, 3, 4, 4\) does not broadcast"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((2, 3, 4, 4), bool))

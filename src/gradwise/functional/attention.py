@@ -178,10 +178,12 @@ def attention_core(q, k, v, bias=None, scale=1.0, dropout_p=0.0, training=True, 
                                                                             k.shape[-2])
     if bias is not None:
         try:
-            np.broadcast_shapes(bias.shape, shape)
+            fits = np.broadcast_shapes(bias.shape, shape) == shape
         except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"{owner}: attn_mask of shape {bias.shape} does not broadcast to "
-                             f"the attention scores {shape}") from None
+                             f"the attention scores {shape}")
     keep = None
     if training and dropout_p > 0:
         rng = default_generator() if rng is None else rng
