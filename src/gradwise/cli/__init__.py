@@ -20,6 +20,7 @@ traceback and how to report it, exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import inspect
 import os
@@ -31,6 +32,7 @@ import sys
 import traceback
 import typing
 
+from .. import distributed as dist
 from ..train.errors import UserError, read_json_file
 from .checks import check_bounds, check_run_dir, checked_values, printable
 
@@ -128,13 +130,16 @@ def cmd_train(args) -> int:
     from ..train.tasks import get_task
 
     task = get_task(args.task)
+    main = dist.is_main_process()  # under mpiexec rank 0 alone prints, creates and locks the run
+    if not main:
+        args.quiet = True
     if args.resume:
         run_dir = pathlib.Path(args.resume)
         check_run_dir(run_dir, "--resume")
         if not (run_dir / "config.json").is_file():
             raise CLIError(f"--resume {run_dir}: no config.json there, so it is not a run "
                            f"directory", "pass a directory under runs/ made by gradwise train")
-        with lock_run_dir(run_dir):
+        with lock_run_dir(run_dir) if main else contextlib.nullcontext():
             config = _resumed_config(task, args, run_dir)
             return _train(task, config, run_dir, args)
     config = build_config(task, args)
@@ -144,16 +149,20 @@ def cmd_train(args) -> int:
     else:
         check_run_dir(pathlib.Path(config.runs_dir), "--runs-dir")
     created = not args.run_dir or not run_dir.exists()
-    if args.run_dir:
+    if args.run_dir and main:
         run_dir.mkdir(parents=True, exist_ok=True)
-    else:
+    elif main:
         run_dir = make_run_dir(config.runs_dir, args.task)
+    if dist.is_initialized_multi():  # every rank uses rank 0's run directory
+        shared = [str(run_dir) if main else None]
+        dist.broadcast_object_list(shared)
+        run_dir = pathlib.Path(shared[0])
     before = set(os.listdir(run_dir))
     try:
-        with lock_run_dir(run_dir):
+        with lock_run_dir(run_dir) if main else contextlib.nullcontext():
             return _train(task, config, run_dir, args)
     except BaseException as exc:
-        kept = _clean_failed_run(run_dir, created, before)
+        kept = _clean_failed_run(run_dir, created, before) if main else True
         if isinstance(exc, FloatingPointError):
             where = (f"; its logs and checkpoints stay in {run_dir}" if kept
                      else "; no checkpoint was written, so the run directory was removed")
@@ -187,6 +196,8 @@ def _train(task, config, run_dir: pathlib.Path, args) -> int:
     if not args.quiet:
         print(f"run directory: {run_dir}")
     results = _run_task(task, config, run_dir, args.quiet, bool(args.resume))
+    if not dist.is_main_process():
+        return 0
     write_json_atomic(run_dir / "results.json",
                       {k: v for k, v in results.items() if isinstance(v, (int, float, str))})
     _plot_quietly(run_dir, args.quiet)
@@ -440,7 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a task: " + " ".join(TASKS),
                        description="Train a task; each run gets runs/<task>-<timestamp>/ with "
                        "config.json, metrics.csv/.jsonl, TensorBoard events, checkpoints/ and "
-                       "plots.")
+                       "plots. 'mpiexec -n N gradwise train TASK' trains data parallel on N "
+                       "ranks (--batch-size stays the global batch; BLAS threads per rank "
+                       "default to the node's cores / its ranks; docs/distributed.md).")
     tasks = p.add_subparsers(dest="task", metavar="TASK", parser_class=Parser)
     tasks.required = True
     for name in TASKS:

@@ -14,6 +14,7 @@ from .collectives import (
     broadcast, broadcast_object_list, gather_object, reduce, scatter_object_list,
 )
 from .process_group import (
-    INSTALL_HINT, barrier, communicator, destroy_process_group, get_rank, get_world_size, init_process_group,
-    is_available, is_initialized, launched_by_mpi, launcher_world_size, mpi,
+    INSTALL_HINT, abort, barrier, communicator, default_threads_per_rank, destroy_process_group,
+    get_rank, get_world_size, init_process_group, is_available, is_initialized,
+    is_initialized_multi, is_main_process, launched_by_mpi, launcher_world_size, local_ranks, mpi,
 )

@@ -47,6 +47,29 @@ def launcher_world_size() -> int:
     return 1
 
 
+def local_ranks() -> int:
+    """Ranks the launcher started on this node (1 when not launched by one)."""
+    for v in ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE"):
+        if v in os.environ and launched_by_mpi():
+            return max(1, int(os.environ[v].split("(")[0]))
+    return launcher_world_size()
+
+
+def default_threads_per_rank() -> int:
+    """BLAS threads for one rank: the node's cores shared by its ranks, at least 1."""
+    return max(1, (os.cpu_count() or 1) // local_ranks())
+
+
+def is_main_process() -> bool:
+    """Whether this process is rank 0, or not part of a multi-rank job (prints, writes)."""
+    return launcher_world_size() <= 1 and not is_initialized() or get_rank() == 0
+
+
+def abort(code: int = 1) -> None:
+    """End every rank of the job now (``MPI_Abort``), e.g. when one rank fails."""
+    _comm().Abort(code)
+
+
 def _import_mpi():
     try:
         from mpi4py import MPI
@@ -95,6 +118,10 @@ def _abort_on_exception(exc_type, exc, tb):
     sys.stderr.write(f"[rank {rank}] {msg}[rank {rank}] aborting the MPI job\n")
     sys.stderr.flush()
     _group.comm.Abort(1)
+
+
+def is_initialized_multi() -> bool:
+    return _group.comm is not None and _group.comm.Get_size() > 1
 
 
 def is_available() -> bool:

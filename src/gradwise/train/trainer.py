@@ -396,7 +396,7 @@ class Trainer:
             n_total, loss_sum = self._dp.sum(out.n, float(out.loss.item()) * out.n)
             loss_value, n = float(loss_sum / n_total), int(n_total)
             # rank r backpropagates L_r·W·n_r/N: after DDP's ÷W, the gradient of Σ n_r L_r / N
-            loss = out.loss * (self._dp.world * out.n / n_total)
+            loss = out.loss * float(self._dp.world * out.n / n_total)  # a weak scalar: keeps the dtype
             self._dp.ddp.prepare_for_backward(loss)
         if not math.isfinite(loss_value):
             raise FloatingPointError(

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ... import optim
+from ... import distributed, optim
 from ...core.random import manual_seed
 from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
 from ..logging import MetricLogger, remove_partial_writes, save_config, to_jsonable
@@ -175,12 +175,13 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         cbs.append(TimeBudget(config.time_budget))
     extra = {"task": task, "task_config": to_jsonable(config), **parts.extra}
     checkpoints = None
-    if available("safetensors"):
+    main = distributed.is_main_process()  # under mpiexec rank 0 alone writes the run
+    if available("safetensors") and main:
         checkpoints = CheckpointManager(run_dir / "checkpoints", keep_last=config.keep_last,
                                         monitor=parts.monitor, mode=parts.mode)
     elif resume:
         require("safetensors.numpy", "resuming from a checkpoint", "checkpoint")
-    elif not quiet:
+    elif not quiet and main:
         print("checkpoints are off: they need safetensors (pip install 'gradwise[checkpoint]')")
     trainer = Trainer(
         parts.model, optimizer, parts.train_loader, step_fn=parts.step_fn,
@@ -193,6 +194,10 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         model_name=parts.model_name, model_config=parts.model_config, extra=extra)
     if resume:
         trainer.resume(run_dir)
+    if not main:
+        trainer.fit()
+        return trainer
+    if resume:
         remove_partial_writes(run_dir)
         checkpoints.write_index()
     save_config(run_dir, {"task": task, **to_jsonable(config)})
