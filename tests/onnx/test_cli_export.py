@@ -45,4 +45,4 @@ def test_export_of_a_task_without_a_signature_is_a_user_error(capsys, tmp_path):
     from gradwise.cli.export import signature
 
     with pytest.raises(CLIError, match="no input signature for task 'adding'"):
-        signature("adding", None, {}, None)
+        signature("adding", None, {})

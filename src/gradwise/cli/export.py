@@ -39,7 +39,7 @@ def _best_checkpoint(run: str) -> str:
         return run
 
 
-def signature(task_name: str, model, extra: dict, config):
+def signature(task_name: str, model, extra: dict):
     """(example inputs, input names, output names, dynamic axes) of a task's model."""
     if task_name == "mnist":
         channels = 3 if extra.get("rgb") else 1
@@ -66,11 +66,10 @@ def cmd_export(args) -> int:
 
     ckpt, task = _open_checkpoint(_best_checkpoint(args.run))
     task_name = ckpt.extra["task"]
-    config = task.Config(**ckpt.extra["task_config"])
     model = task.model_from_checkpoint(ckpt)
     restore_checkpoint(ckpt, model, restore_rng=False)
     model.eval()
-    inputs, in_names, out_names, axes = signature(task_name, model, ckpt.extra, config)
+    inputs, in_names, out_names, axes = signature(task_name, model, ckpt.extra)
     try:
         gx.export(model, inputs, args.onnx, input_names=in_names, output_names=out_names,
                   dynamic_axes=axes, opset_version=args.opset)

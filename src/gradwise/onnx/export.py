@@ -68,7 +68,7 @@ class _Tracer:
     def hooks(self, model):
         """Module stack via forward hooks; recurrent layers replaced by their ONNX nodes."""
         handles, patched = [], []
-        for m in self.names_modules(model):
+        for _, m in model.named_modules():
             handles.append(m.register_forward_pre_hook(self._push))
             handles.append(m.register_forward_hook(self._pop))
             if isinstance(m, RNNBase):
@@ -81,10 +81,6 @@ class _Tracer:
                 h.remove()
             for m in patched:
                 object.__delattr__(m, "forward")
-
-    @staticmethod
-    def names_modules(model):
-        return [m for _, m in model.named_modules()]
 
     def _push(self, module, args):
         self.stack.append(module)

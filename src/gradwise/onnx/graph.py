@@ -82,11 +82,9 @@ class Graph:
         return name
 
     def const(self, array, hint: str = "const") -> str:
-        """A new initializer holding ``array`` (an ndarray, or a list of int64)."""
-        array = np.asarray(array)
-        if array.dtype == np.float64 and hint.startswith("i"):
-            array = array.astype(np.int64)
-        return self.initializer(np.asarray(array, order="C"), self.fresh(hint))  # keeps 0-d
+        """A new initializer holding ``array``."""
+        array = np.asarray(array, order="C")  # (not ascontiguousarray: that makes 0-d 1-d)
+        return self.initializer(array, self.fresh(hint))
 
     def ints(self, values) -> str:
         return self.const(np.asarray(values, dtype=np.int64), "ints")

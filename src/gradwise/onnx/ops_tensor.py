@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from onnx import helper
 
 from ..core.tensor import Tensor
 from .registry import broadcast, carry, maps, unsupported
@@ -110,8 +111,6 @@ def masked_fill(g, op):
 @maps("to")
 def cast(g, op):
     x = op.inputs[0]
-    from onnx import helper
-
     to = helper.np_dtype_to_tensor_dtype(op.outputs[0].dtype)
     return [(g.node("Cast", [g.value(x)], to=to), _sym(g, x))]
 

@@ -45,7 +45,7 @@ def _layer_weights(g, module, layer, name):
     return w, r, b
 
 
-def _check(module, name, input, hx):
+def _check(module, name, input):
     where = f"layer {name or '<root>'} ({type(module).__name__})"
     if not isinstance(input, Tensor):
         raise ExportError(f"gradwise.onnx.export: {where}: only padded Tensor input is "
@@ -65,7 +65,7 @@ def export_rnn(g, module, name, args, kwargs, outputs):
     bound = inspect.signature(type(module).forward).bind(module, *args, **kwargs)
     bound.apply_defaults()
     input, hx = bound.arguments["input"], bound.arguments["hx"]
-    _check(module, name, input, hx)
+    _check(module, name, input)
     mode, H, L = module.mode, module.hidden_size, module.num_layers
     D = 2 if module.bidirectional else 1
     is_lstm = mode == "LSTM"
