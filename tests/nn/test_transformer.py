@@ -163,3 +163,12 @@ def test_transformer_errors_are_clear():
         model(gw.zeros(3, 2, 8), gw.zeros(3, 4, 8))
     with pytest.raises(ValueError, match="must be equal to d_model=8"):
         model(gw.zeros(3, 2, 8), gw.zeros(3, 2, 6))
+
+
+def test_torch_module_paths_name_the_same_classes():
+    import gradwise.nn.modules.transformer
+
+    assert gw.nn.modules.transformer.TransformerEncoderLayer is gw.nn.TransformerEncoderLayer
+    assert gw.nn.modules.transformer.Transformer is gw.nn.Transformer
+    assert gw.nn.modules.activation.MultiheadAttention is gw.nn.MultiheadAttention
+    assert torch.nn.modules.activation.MultiheadAttention is torch.nn.MultiheadAttention

@@ -3,7 +3,7 @@
 programs that name them in isinstance checks and type annotations."""
 from . import (
     module, activation, batchnorm, container, conv, dropout, flatten, linear, loss,
-    normalization, pooling, rnn, sparse, upsampling,
+    normalization, pooling, rnn, sparse, transformer, upsampling,
 )
 from .module import Module
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
@@ -21,4 +21,9 @@ from .pooling import (
 )
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from .activation import MultiheadAttention
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
