@@ -46,3 +46,13 @@ def test_export_of_a_task_without_a_signature_is_a_user_error(capsys, tmp_path):
 
     with pytest.raises(CLIError, match="no input signature for task 'adding'"):
         signature("adding", None, {})
+
+
+def test_export_without_onnx_installed_says_how_to_install(capsys, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gradwise.onnx", None)  # import gradwise.onnx fails
+    code = main(["export", str(tmp_path), "--onnx", str(tmp_path / "m.onnx")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "needs the onnx package" in err and "pip install 'gradwise[onnx]'" in err
