@@ -172,3 +172,26 @@ def test_torch_module_paths_name_the_same_classes():
     assert gw.nn.modules.transformer.Transformer is gw.nn.Transformer
     assert gw.nn.modules.activation.MultiheadAttention is gw.nn.MultiheadAttention
     assert torch.nn.modules.activation.MultiheadAttention is torch.nn.MultiheadAttention
+
+
+def test_tiny_causal_transformer_lm_overfits_one_batch():
+    gw.manual_seed(0)
+    V, E, T = 7, 16, 8
+    emb, head = gw.nn.Embedding(V, E), gw.nn.Linear(E, V)
+    enc = gw.nn.TransformerEncoder(
+        gw.nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0, batch_first=True), 1)
+    params = [*emb.parameters(), *enc.parameters(), *head.parameters()]
+    opt = gw.optim.Adam(params, lr=1e-2)
+    seq = np.random.default_rng(0).integers(0, V, (4, T + 1))
+    x, y = gw.tensor(seq[:, :-1]), gw.tensor(seq[:, 1:])
+    pos = gw.tensor(np.random.default_rng(1).standard_normal((T, E)).astype(np.float32))
+    mask = gw.nn.Transformer.generate_square_subsequent_mask(T)
+    first = None
+    for _ in range(60):
+        logits = head(enc(emb(x) + pos, mask=mask, is_causal=True))  # (4, T, V)
+        loss = gw.nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = float(loss.array) if first is None else first
+    assert first > 1.5 and float(loss.array) < 0.1
