@@ -8,6 +8,7 @@
     gradwise translate CKPT "sentence"              translate, with the attention table
     gradwise summary MODEL --input 1x3x224x224      per-layer shapes, parameters, MACs
     gradwise plot RUN                               PNG plots of a run directory
+    gradwise export RUN --onnx FILE                 a run's best checkpoint as ONNX
     gradwise bench                                  gradwise vs PyTorch timings
 
 Errors a user can fix (bad flags or config files, missing data, a bad checkpoint or run
