@@ -214,3 +214,17 @@ def test_slices_follow_a_dynamic_sequence_axis(onnx_matches):
     rng = np.random.default_rng(0)
     onnx_matches(SeqSlices(), lambda s: (rng.standard_normal((*s, 4)).astype(np.float32),),
                  [(2, 5), (3, 8)], {"x": [0, 1]}, input_names=["x"])  # torch's list form
+
+
+class Bmm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+
+    def forward(self, x):  # (N, 5, 4)
+        scores = gw.matmul(x, x.transpose(1, 2))            # (N, 5, 5)
+        return gw.matmul(gw.softmax(scores, dim=-1), gw.matmul(x, self.w))  # (N, 5, 3)
+
+
+def test_batched_matmul_with_dynamic_batch(onnx_matches):
+    _check(onnx_matches, Bmm(), (5, 4))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import carry, maps, unsupported
+from .registry import broadcast, carry, maps, unsupported
 
 
 def _out(op, i=0):
@@ -29,11 +29,13 @@ def linear(g, op):
 
 @maps("matmul")
 def matmul(g, op):
+    """MatMul; batch dims broadcast, (…, n, k)·(…, k, m) -> (…, n, m)."""
     a, b = op.inputs
     sa, sb = g.shape_of(a), g.shape_of(b)
     y = g.node("MatMul", [g.value(a), g.value(b)])
-    return [(y, carry(sa[:-1] + sb[-1:], _out(op).shape) if len(sa) == _out(op).ndim
-             else _out(op).shape)]
+    if len(sa) >= 2 and len(sb) >= 2:
+        return [(y, broadcast(sa[:-2], sb[:-2]) + (sa[-2], sb[-1]))]
+    return [(y, tuple(_out(op).shape))]  # a vector operand: static shape
 
 
 @maps("conv1d", "conv2d")
