@@ -86,3 +86,39 @@ def test_scatter_refuses_out_of_range_index():
 def test_index_add_refuses_wrong_source_shape():
     with pytest.raises(RuntimeError, match=r"index_add: source must have shape \(2, 3\)"):
         gw.zeros(4, 3).index_add(0, gw.tensor([0, 1]), gw.zeros(3, 3))
+
+
+@pytest.mark.parametrize("index", [(1,), (slice(None), 0), (np.array([0, 2]),), (Ellipsis, 3)])
+def test_setitem_matches_torch_values_and_gradients(rng, index):
+    x = rng.standard_normal((3, 4))
+    value = rng.standard_normal(np.zeros((3, 4))[index].shape[-1:])
+
+    def ours(a, v):
+        out = a * 1.0
+        out[index] = v
+        return out
+
+    def theirs(a, v):
+        out = a * 1.0
+        out[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)] = v
+        return out
+
+    compare_with_torch(ours, theirs, [x, value])
+
+
+def test_setitem_on_a_leaf_that_requires_grad_refuses_like_torch():
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        gw.ones(2, requires_grad=True)[0] = 1.0
+
+
+def test_in_place_operators_iteration_and_membership_match_torch():
+    ours, theirs = gw.ones(3), torch.ones(3)
+    alias_ours, alias_theirs = ours, theirs
+    for t in (ours, theirs):
+        t += 1
+        t *= 3
+        t -= 0.5
+        t /= 2
+    np.testing.assert_array_equal(alias_ours.array, alias_theirs.numpy())  # in place: aliases see it
+    assert [v.item() for v in ours] == [v.item() for v in theirs]
+    assert (2.75 in ours) == (2.75 in theirs) and (5.0 in ours) == (5.0 in theirs)

@@ -1,5 +1,5 @@
 """Indexed writes and selections: scatter, scatter_add, index_add, index_fill, masked_select,
-narrow, flip, roll, tril/triu, nonzero.
+narrow, flip, roll, tril/triu, nonzero, setitem.
 
 Writes are pure (they return a new tensor; the ``*_`` methods store the result in place).
 For ``out = scatter(x, dim, index, src)``: ∂out/∂x is 1 off the written positions and 0 on them,
@@ -12,6 +12,7 @@ import numpy as np
 from ..core import apply_op
 from ..core.tensor import Tensor
 from . import shape as S
+from .elementwise import unbroadcast
 from .reduce import _axes
 
 
@@ -218,3 +219,31 @@ def nonzero(input, *, as_tuple=False):
     if as_tuple:
         return tuple(Tensor(i.astype(np.int64)) for i in idx)
     return Tensor(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def _setitem_forward(x, value, index):
+    out = x.copy()
+    out[index] = value
+    return out, (index, np.shape(value))
+
+
+def _setitem_backward(g, cache):
+    index, value_shape = cache
+    gx = g.copy()
+    gx[index] = 0  # overwritten entries do not depend on x
+    # the value was broadcast into g[index]: sum its gradient back to the value's shape
+    return gx, unbroadcast(g[index], value_shape) if value_shape else None
+
+
+def setitem(input, index, value):
+    """A copy of ``input`` with ``out[index] = value`` (``x[index] = value`` stores it in place).
+
+    With repeated integer indices the last write wins (as NumPy; PyTorch leaves it undefined).
+    """
+    index = S._index_arrays(index)
+    if isinstance(value, Tensor) and value.dtype != input.dtype:
+        value = value.to(input.dtype)
+    elif not isinstance(value, Tensor):
+        value = np.asarray(value, input.dtype)
+    return apply_op(_setitem_forward, _setitem_backward, input, value, index=index,
+                    name="setitem")

@@ -94,7 +94,8 @@ INPLACE = {
     "addcdiv_": P.addcdiv, "lerp_": P.lerp, "clamp_min_": P.clamp_min, "clamp_max_": P.clamp_max,
     "floor_": P.floor, "ceil_": P.ceil, "round_": P.round, "trunc_": P.trunc, "log1p_": P.log1p,
     "expm1_": P.expm1, "remainder_": P.remainder, "fmod_": P.fmod, "tril_": I.tril,
-    "triu_": I.triu, "nan_to_num_": P.nan_to_num,
+    "triu_": I.triu, "nan_to_num_": P.nan_to_num, "__setitem__": I.setitem,
+    "__iadd__": E.add, "__isub__": E.sub, "__imul__": E.mul, "__itruediv__": E.div,
 }
 
 
@@ -123,6 +124,17 @@ def _invert(self):
     return Tensor(np.logical_not(self.array) if self.dtype == bool else ~self.array)
 
 
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (self[i] for i in range(self.shape[0]))
+
+
+def _contains(self, element):
+    element = element.array if isinstance(element, Tensor) else element
+    return bool((self.array == element).any())
+
+
 def bind():
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
@@ -135,4 +147,6 @@ def bind():
     for name in ("lt", "le", "gt", "ge", "eq", "ne"):
         setattr(Tensor, name, getattr(Tensor, f"__{name}__"))
     Tensor.__invert__ = _invert
+    Tensor.__iter__ = _iter
+    Tensor.__contains__ = _contains
     Tensor.__hash__ = object.__hash__
