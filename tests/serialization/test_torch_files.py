@@ -287,11 +287,11 @@ def test_a_torch_resnet18_pth_loads_into_models_resnet18(tmp_path):
 
 
 def test_tensors_saved_from_cuda_load_onto_the_cpu():
-    good = _torch_bytes({"w": torch.arange(3.0)}).getvalue()
+    good = _torch_bytes({"w": torch.ones(2)}).getvalue()  # the storage _zip_with carries
     with zipfile.ZipFile(io.BytesIO(good)) as z:
         pkl = z.read([n for n in z.namelist() if n.endswith("data.pkl")][0])
     cuda = pkl.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
     assert cuda != pkl
     for map_location in (None, "cpu", {"cuda:0": "cpu"}):
         out = gw.load(_zip_with(cuda), map_location=map_location)
-        np.testing.assert_array_equal(out["w"].array, [0.0, 1.0, 2.0])
+        np.testing.assert_array_equal(out["w"].array, [1.0, 1.0])
