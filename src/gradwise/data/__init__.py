@@ -10,6 +10,7 @@ from .distributed import DistributedSampler
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, default_collate, pad_collate
 from .random_samplers import SubsetRandomSampler, WeightedRandomSampler
+from .workers import WorkerInfo, get_worker_info
 from .sampler import (
     BatchSampler, BucketBySequenceLengthSampler, RandomSampler, Sampler, SequentialSampler,
 )

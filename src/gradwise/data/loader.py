@@ -1,6 +1,6 @@
 """DataLoader and the collate functions that turn a list of samples into a batch.
 
-``DataLoader`` follows ``torch.utils.data.DataLoader`` (single process): a sampler chooses the
+``DataLoader`` follows ``torch.utils.data.DataLoader``: a sampler chooses the
 indices, a batch sampler groups them, ``collate_fn`` stacks the samples. Two additions:
 
 - ``state_dict()`` / ``load_state_dict()`` record the position (epoch, batches already yielded
@@ -18,6 +18,7 @@ from ..core import Tensor
 from ..core.dtype import infer_array
 from .dataset import batch_getter
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .workers import iterate_in_workers
 
 
 def default_collate(batch):
@@ -161,13 +162,38 @@ class DataLoader:
         generator: np.random.Generator or int seed for shuffling; None draws a seed per epoch
             from the library RNG, so ``gradwise.manual_seed(s)`` makes the epochs reproducible.
 
-    Differences from PyTorch: single process (no ``num_workers``); with the default collate, a
+        num_workers: 0 loads in this process; N > 0 forks N worker processes that prefetch
+            ``prefetch_factor`` batches each (see ``data.workers`` for order and seeding).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding.
+        timeout: seconds to wait for a worker's batch (0: wait, checking the workers live).
+        pin_memory: accepted; pinning is for copies to a GPU, which gradwise does not use.
+
+    Differences from PyTorch: workers are forked per epoch (no ``persistent_workers``); with the default collate, a
     dataset that has ``get_batch(indices)`` (TensorDataset, and Subsets of it) is gathered with
     one fancy index per tensor instead of item by item (same result, much faster); ``state_dict()``/``load_state_dict()`` save and restore the position.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 drop_last=False, collate_fn=None, generator=None):
+                 drop_last=False, collate_fn=None, generator=None, num_workers=0,
+                 pin_memory=False, timeout=0, worker_init_fn=None, multiprocessing_context=None,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device=""):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, "
+                             f"got {num_workers!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ValueError("DataLoader: prefetch_factor and persistent_workers need "
+                             "num_workers > 0")
+        if persistent_workers:
+            raise NotImplementedError("DataLoader: persistent_workers=True is not supported; "
+                                      "workers are started for each epoch")
+        if multiprocessing_context not in (None, "fork"):
+            raise ValueError(f"DataLoader: only the 'fork' multiprocessing context is supported, "
+                             f"got {multiprocessing_context!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout}")
+        self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
+        self.pin_memory = pin_memory
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -231,8 +257,12 @@ class DataLoader:
         return self._iterate(batches)
 
     def _iterate(self, batches):
-        for indices in batches:
-            batch = self._fetch(indices)
+        if self.num_workers > 0:
+            fetched = iterate_in_workers(self, batches, self.num_workers, self.prefetch_factor,
+                                         self.worker_init_fn, self.timeout)
+        else:
+            fetched = (self._fetch(indices) for indices in batches)
+        for batch in fetched:
             self._batch_index += 1  # before yielding, so state_dict() counts this batch as consumed
             yield batch
         self._in_epoch, self._batch_index = False, 0
