@@ -14,8 +14,6 @@ import pathlib
 import time
 from typing import Any, Callable
 
-import numpy as np
-
 from ... import distributed, optim
 from ...core.random import manual_seed
 from ..checkpoint import CheckpointManager, load_checkpoint, restore_checkpoint
@@ -145,12 +143,6 @@ class Parts:
     callbacks: list = dataclasses.field(default_factory=list)
     summary: str = ""
     fit: Callable | None = None
-
-
-def seed_everything(config: TaskConfig) -> np.random.Generator:
-    """Seed the library RNG; return a separate generator for data preparation."""
-    manual_seed(config.seed)
-    return np.random.default_rng(config.seed)
 
 
 def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool = False,
