@@ -19,6 +19,7 @@ from .core.device import DeviceError, device
 from .core.dtype import (
     bool_, double, float16, float32, float64, half, int32, int64, long, uint8,
 )
+from .core.factories import LEGACY_CONSTRUCTORS as _LEGACY
 from .core.factories import (
     Generator, as_tensor, bernoulli, empty_like, full_like, is_tensor, multinomial, normal,
     numel, rand_like, randint_like, randn_like,
@@ -40,9 +41,9 @@ from .functional.index import (
 )
 from .functional.linalg import bmm, mm
 from .functional.pointwise import (
-    addcdiv, addcmul, ceil, clamp_max, clamp_min, erf, expm1, floor, floor_divide, fmod,
-    isfinite, isinf, isnan, lerp, log1p, logical_and, logical_not, logical_or, logical_xor,
-    nan_to_num, remainder, round, trunc,
+    acos, addcdiv, addcmul, asin, atan, ceil, clamp_max, clamp_min, cosh, erf, exp2, expm1,
+    floor, floor_divide, fmod, isfinite, isinf, isnan, lerp, log1p, log2, log10, logical_and,
+    logical_not, logical_or, logical_xor, nan_to_num, remainder, round, sinh, tan, trunc,
 )
 from .functional.shape import expand, index_select, masked_fill, one_hot, repeat, t
 from .functional.sort import all, any, argsort, cumsum, prod, sort, topk
@@ -58,6 +59,9 @@ float, int, bool = float32, int32, bool_  # noqa: A001
 int8, int16, short = _np.dtype(_np.int8), _np.dtype(_np.int16), _np.dtype(_np.int16)
 dtype = _np.dtype  # isinstance(x.dtype, gradwise.dtype)
 eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
+
+
+globals().update(_LEGACY)  # FloatTensor, LongTensor, ...
 
 
 def _alias_module(name, module):

@@ -83,3 +83,28 @@ def test_multinomial_normal_bernoulli_draw_from_the_right_distributions():
     assert abs(b.array.mean() - 0.2) < 0.03
     assert gw.full_like(gw.zeros(2, dtype=gw.float64), 3).dtype == np.float64
     assert gw.as_tensor(np.zeros(2)).dtype == np.float64
+
+
+def test_legacy_typed_constructors_match_torch():
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor",
+                 "BoolTensor"):
+        ours, theirs = getattr(gw, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), name
+        np.testing.assert_array_equal(ours.array, theirs.numpy())
+        assert getattr(gw, name)(2, 3).shape == tuple(getattr(torch, name)(2, 3).shape)
+    with pytest.raises(TypeError, match="FloatTensor: expected sizes"):
+        gw.FloatTensor(2, "x")
+
+
+def test_no_grad_decorates_with_and_without_parentheses_like_torch():
+    @gw.no_grad
+    def bare(x):
+        return x * 2
+
+    @gw.no_grad()
+    def called(x):
+        return x * 2
+
+    x = gw.ones(2, requires_grad=True)
+    assert not bare(x).requires_grad and not called(x).requires_grad and bare.__name__ == "bare"
+    assert (x * 2).requires_grad

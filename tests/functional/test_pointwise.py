@@ -58,3 +58,10 @@ def test_pointwise_gradcheck(rng):
                lambda a, b: a.addcdiv(a, b, value=0.7), lambda a, b: a.lerp(b, 0.25),
                lambda a, b: (3 * a).remainder(b)):
         assert gradcheck(fn, [x, y])
+
+
+def test_trigonometric_and_log_bases_match_torch(rng):
+    x = rng.uniform(0.1, 0.9, (3, 4))
+    for name in ("log2", "log10", "exp2", "tan", "sinh", "cosh", "asin", "acos", "atan"):
+        compare_with_torch(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(), [x])
+        assert gradcheck(lambda t: getattr(t, name)(), [gw.tensor(x, requires_grad=True)])

@@ -42,6 +42,10 @@ class _GradMode:
 
     mode = True
 
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)  # bare ``@no_grad`` decorates fn directly
+
     def __enter__(self):
         self._prev = is_grad_enabled()
         set_grad_enabled(self.mode)
@@ -61,7 +65,7 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Disable graph recording: ``with gw.no_grad(): ...`` or ``@gw.no_grad()``."""
+    """Disable graph recording: ``with gw.no_grad(): ...``, ``@gw.no_grad()`` or ``@gw.no_grad``."""
 
     mode = False
 

@@ -132,3 +132,30 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
     dt = np.dtype(dtype) if dtype is not None else (ref.dtype if ref is not None
                                                       else get_default_dtype())
     return Tensor(_gen(generator).normal(m, s, shape).astype(dt))
+
+
+def _legacy(name, dtype):
+    def constructor(*args, device=None):
+        """``{name}(*sizes)`` (uninitialised, like PyTorch) or ``{name}(data)``."""
+        check_device(device, name)
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            if isinstance(data, (tuple, list)) or isinstance(data, (np.ndarray, Tensor)):
+                return Tensor(infer_array(data.array if isinstance(data, Tensor) else data,
+                                          dtype))
+        if not all(isinstance(a, (int, np.integer)) for a in args):
+            raise TypeError(f"{name}: expected sizes (ints) or one sequence of data, got {args!r}")
+        return Tensor(np.empty(tuple(int(a) for a in args), dtype))
+
+    constructor.__name__ = name
+    constructor.__doc__ = constructor.__doc__.format(name=name)
+    return constructor
+
+
+# PyTorch's legacy typed constructors (torch.LongTensor([1, 2]), torch.FloatTensor(2, 3))
+LEGACY_CONSTRUCTORS = {
+    name: _legacy(name, np.dtype(dt)) for name, dt in (
+        ("FloatTensor", np.float32), ("DoubleTensor", np.float64), ("HalfTensor", np.float16),
+        ("LongTensor", np.int64), ("IntTensor", np.int32), ("ShortTensor", np.int16),
+        ("CharTensor", np.int8), ("ByteTensor", np.uint8), ("BoolTensor", np.bool_))
+}

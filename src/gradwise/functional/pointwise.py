@@ -31,6 +31,23 @@ trunc, trunc_forward, trunc_backward = _unary("trunc", np.trunc, _zero_grad,
                                               "x rounded toward 0; d/dx = 0")
 frac, frac_forward, frac_backward = _unary("frac", lambda x: x - np.trunc(x),
                                            lambda x, y: np.ones_like(x), "x − trunc(x); d/dx = 1")
+log2, log2_forward, log2_backward = _unary(
+    "log2", np.log2, lambda x, y: 1 / (x * np.log(2)), "log₂ x; d/dx = 1/(x ln 2)")
+log10, log10_forward, log10_backward = _unary(
+    "log10", np.log10, lambda x, y: 1 / (x * np.log(10)), "log₁₀ x; d/dx = 1/(x ln 10)")
+exp2, exp2_forward, exp2_backward = _unary(
+    "exp2", np.exp2, lambda x, y: y * np.log(2), "2^x; d/dx = 2^x ln 2")
+tan, tan_forward, tan_backward = _unary("tan", np.tan, lambda x, y: 1 + y * y,
+                                        "tan x; d/dx = 1 + tan²x")
+sinh, sinh_forward, sinh_backward = _unary("sinh", np.sinh, lambda x, y: np.cosh(x), "sinh x")
+cosh, cosh_forward, cosh_backward = _unary("cosh", np.cosh, lambda x, y: np.sinh(x), "cosh x")
+asin, asin_forward, asin_backward = _unary("asin", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x),
+                                           "arcsin x; d/dx = 1/√(1 − x²)")
+acos, acos_forward, acos_backward = _unary("acos", np.arccos,
+                                           lambda x, y: -1 / np.sqrt(1 - x * x),
+                                           "arccos x; d/dx = −1/√(1 − x²)")
+atan, atan_forward, atan_backward = _unary("atan", np.arctan, lambda x, y: 1 / (1 + x * x),
+                                           "arctan x; d/dx = 1/(1 + x²)")
 _round, round_forward, round_backward = _unary("round", np.round, _zero_grad,
                                                "x rounded half to even; d/dx = 0")
 
