@@ -55,3 +55,8 @@ def test_a_rank_that_raises_aborts_the_job_with_its_message():
     assert result.returncode != 0
     assert "rank-specific failure: bad shard" in result.stderr
     assert "[rank 1]" in result.stderr
+
+
+def test_a_rank_killed_by_sigkill_makes_mpiexec_exit_nonzero():
+    result = run_ranks("killed_rank.py", n=2, timeout=60)  # a hang would raise TimeoutExpired
+    assert result.returncode != 0

@@ -63,3 +63,25 @@ def test_a_one_process_checkpoint_resumes_on_two_ranks(uninterrupted, tmp_path):
     one_process(tmp_path / "part.npz", "--stop-after", 7, "--ckpt", ckpt)
     check(run_ranks("trainer_run.py", n=2, args=[tmp_path / "end.npz", "--resume", ckpt]))
     assert_same_run(uninterrupted, tmp_path / "end.npz")
+
+
+class CarriesState:
+    def __call__(self, model, batch, training):
+        raise AssertionError("never called")
+
+    def state_dict(self):
+        return {}
+
+
+def test_a_stateful_step_function_is_refused_under_data_parallelism():
+    import gradwise as gw
+    import gradwise.distributed as dist
+    from gradwise import nn
+    from gradwise.train import Trainer
+
+    if not dist.is_initialized():
+        dist.init_process_group("mpi")
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="cannot be sharded across ranks"):
+        Trainer(model, gw.optim.SGD(model.parameters(), lr=0.1), [], step_fn=CarriesState(),
+                epochs=1, distributed=True)
