@@ -1,4 +1,7 @@
 """gradwise.distributed: process group and collectives, in this process and on 2 MPI ranks."""
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -60,3 +63,29 @@ def test_a_rank_that_raises_aborts_the_job_with_its_message():
 def test_a_rank_killed_by_sigkill_makes_mpiexec_exit_nonzero():
     result = run_ranks("killed_rank.py", n=2, timeout=60)  # a hang would raise TimeoutExpired
     assert result.returncode != 0
+
+
+def test_without_mpi4py_init_names_the_install_command(monkeypatch):
+    from gradwise.distributed import process_group
+
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now raises ImportError
+    monkeypatch.setattr(process_group._group, "comm", None)
+    with pytest.raises(ImportError, match=r"pip install 'gradwise\[distributed\]'"):
+        dist.init_process_group("mpi")
+    assert not dist.is_available()
+
+
+def test_launcher_environment_sets_world_size_and_threads_per_rank(monkeypatch):
+    for v in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MPI_LOCALNRANKS",
+              "OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE", "OMPI_COMM_WORLD_SIZE",
+              "PMIX_SIZE", "SLURM_NTASKS"):
+        monkeypatch.delenv(v, raising=False)
+    assert not dist.launched_by_mpi() and dist.launcher_world_size() == 1
+    monkeypatch.setenv("PMI_RANK", "3")
+    monkeypatch.setenv("PMI_SIZE", "8")
+    monkeypatch.setenv("MPI_LOCALNRANKS", "4")
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert dist.launched_by_mpi() and dist.launcher_world_size() == 8
+    assert dist.default_threads_per_rank() == 4
+    monkeypatch.setenv("MPI_LOCALNRANKS", "32")
+    assert dist.default_threads_per_rank() == 1

@@ -161,12 +161,11 @@ class DistributedDataParallel(Module):
         bucket, i = self._where[id(p)]
         bucket.put(i, None if p.grad is None else p.grad.array)
         bucket.pending -= 1
-        MPI = dist.mpi()
-        comm_sum = MPI.SUM
+        MPI, comm = dist.mpi(), dist.communicator()
         while (self._next_bucket < len(self._buckets)
-               and self._buckets[self._next_bucket].pending == 0):
+               and self._buckets[self._next_bucket].pending == 0):  # start in index order
             b = self._buckets[self._next_bucket]
-            b.request = dist.communicator().Iallreduce(MPI.IN_PLACE, b.buffer, op=comm_sum)
+            b.request = comm.Iallreduce(MPI.IN_PLACE, b.buffer, op=MPI.SUM)  # Σ_r g_r
             self._next_bucket += 1
         started = [b.request for b in self._buckets[:self._next_bucket]]
         if self._next_bucket == len(self._buckets):
