@@ -34,6 +34,7 @@ from .functional import (
     reshape, sigmoid, sin, softmax, split, sqrt, squeeze, stack, std, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from .functional import distributions as _distributions
 from .functional.elementwise import add, div, mul, neg, pow, reciprocal, relu, rsqrt, sign, sub
 from .functional.index import (
     flip, index_add, index_fill, masked_select, narrow, nonzero, roll, scatter, scatter_add,
@@ -76,7 +77,10 @@ for _torch_name, _ours in (("dataset", data.dataset), ("dataloader", data.loader
                            ("sampler", data.sampler)):
     setattr(data, _torch_name, _ours)
     _alias_module(f"utils.data.{_torch_name}", _ours)
-for _name, _module in (("accelerator", accelerator), ("cuda", cuda), ("backends", backends),
+distributions = _distributions
+_distributions.kl = _distributions  # torch.distributions.kl.kl_divergence
+for _name, _module in (("distributions", _distributions), ("distributions.kl", _distributions),
+                       ("accelerator", accelerator), ("cuda", cuda), ("backends", backends),
                        ("backends.cudnn", backends.cudnn), ("backends.mps", backends.mps)):
     _alias_module(_name, _module)
 from .serialization import load, save
