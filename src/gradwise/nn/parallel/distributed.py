@@ -21,6 +21,7 @@ are averaged, ready for the optimizer.
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 
@@ -90,6 +91,7 @@ class DistributedDataParallel(Module):
         self._armed = False
         self._progress = False   # whether a gradient arrived since the forward armed the hooks
         self._next_bucket = 0
+        self.last_wait_s = 0.0   # time the last backward waited for allreduces (not hidden)
         self._handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
         _broadcast_arrays([p.array for p in module.parameters()] + self._buffer_arrays())
 
@@ -174,7 +176,9 @@ class DistributedDataParallel(Module):
             MPI.Request.Testall(started)  # lets MPI progress the started allreduces
 
     def _finish(self, requests):
+        t0 = time.perf_counter()
         dist.mpi().Request.Waitall(requests)
+        self.last_wait_s = time.perf_counter() - t0
         for b in self._buckets:
             b.buffer *= np.asarray(1.0 / self.world_size, b.buffer.dtype)  # g = Σ_r g_r / W
             for p, (start, stop) in zip(b.params, b.slots):
