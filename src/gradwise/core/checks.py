@@ -112,3 +112,11 @@ def check_dtype(owner: str, name: str, array, expected) -> None:
     if np.dtype(array.dtype) != np.dtype(expected):
         raise ValueError(f"{owner}: expected {name} of dtype {np.dtype(expected)}, got "
                         f"{array.dtype}")
+
+
+def check_dim(owner: str, dim: int, ndim: int) -> int:
+    """A dimension index valid for an ndim-d input (negative counts from the end); returns it >= 0."""
+    if not is_int(dim) or not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{owner}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a "
+                         f"{ndim}-d input, got {dim!r}")
+    return int(dim) % max(ndim, 1)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_floating
 from ..core.tensor import Tensor
 
 
@@ -30,6 +31,8 @@ def _shape(x):
 
 
 def _check_broadcast(op, a, b):
+    if _shape(a) == _shape(b):  # the common case, ~10× cheaper than np.broadcast_shapes
+        return
     try:
         np.broadcast_shapes(_shape(a), _shape(b))
     except ValueError:
@@ -153,8 +156,9 @@ subtract, multiply, divide, true_divide = sub, mul, div, div
 
 
 # -- unary ops: (forward, derivative from input x and output y) --------------------------------
-def _unary(name, f, df, doc):
-    """Build a unary op from y = f(x) and dy/dx = df(x, y)."""
+def _unary(name, f, df, doc, floating=False):
+    """Build a unary op from y = f(x) and dy/dx = df(x, y); ``floating``: refuse integer input
+    (an integer sigmoid would come back as int64, silently truncated)."""
 
     def forward(x):
         y = f(x)
@@ -167,6 +171,8 @@ def _unary(name, f, df, doc):
     forward.__name__, backward.__name__ = f"{name}_forward", f"{name}_backward"
 
     def op(input):
+        if floating:
+            check_floating(name, "input", input)
         return apply_op(forward, backward, input, name=name)
 
     op.__name__, op.__doc__ = name, doc
@@ -185,7 +191,7 @@ abs, abs_forward, abs_backward = _unary(  # noqa: A001 (torch name)
 sin, sin_forward, sin_backward = _unary("sin", np.sin, lambda x, y: np.cos(x), "sin x")
 cos, cos_forward, cos_backward = _unary("cos", np.cos, lambda x, y: -np.sin(x), "cos x")
 tanh, tanh_forward, tanh_backward = _unary(
-    "tanh", np.tanh, lambda x, y: 1 - y * y, "tanh x; d/dx = 1 − tanh²x"
+    "tanh", np.tanh, lambda x, y: 1 - y * y, "tanh x; d/dx = 1 − tanh²x", floating=True
 )
 
 
@@ -196,7 +202,8 @@ def _sigmoid(x):
 
 
 sigmoid, sigmoid_forward, sigmoid_backward = _unary(
-    "sigmoid", _sigmoid, lambda x, y: y * (1 - y), "σ(x) = 1/(1+e^{−x}); d/dx = σ(1−σ)"
+    "sigmoid", _sigmoid, lambda x, y: y * (1 - y), "σ(x) = 1/(1+e^{−x}); d/dx = σ(1−σ)",
+    floating=True
 )
 relu, relu_forward, relu_backward = _unary(
     "relu", lambda x: np.maximum(x, 0), lambda x, y: (x > 0).astype(x.dtype), "max(x, 0)"
@@ -228,6 +235,7 @@ def leaky_relu_backward(g, cache):
 
 def leaky_relu(input, negative_slope=0.01):
     """x if x > 0 else negative_slope·x."""
+    check_floating("leaky_relu", "input", input)
     return apply_op(leaky_relu_forward, leaky_relu_backward, input, negative_slope=negative_slope)
 
 
@@ -243,6 +251,7 @@ def elu_backward(g, cache):
 
 def elu(input, alpha=1.0):
     """x if x > 0 else α(e^x − 1)."""
+    check_floating("elu", "input", input)
     return apply_op(elu_forward, elu_backward, input, alpha=alpha)
 
 
@@ -286,6 +295,7 @@ def gelu(input, approximate="none"):
     """x·Φ(x) (exact, erf) or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    check_floating("gelu", "input", input)
     return apply_op(gelu_forward, gelu_backward, input, approximate=approximate)
 
 
@@ -302,6 +312,7 @@ def softplus_backward(g, cache):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """(1/β)·log(1 + e^{βx}), linear above the threshold like PyTorch."""
+    check_floating("softplus", "input", input)
     return apply_op(softplus_forward, softplus_backward, input, beta=beta, threshold=threshold)
 
 

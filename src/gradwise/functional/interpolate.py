@@ -34,6 +34,7 @@ import operator
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_floating
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear")
 _RANK = {"linear": 3, "bilinear": 4}  # the nearest modes take 3-D or 4-D input
@@ -321,6 +322,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     NotImplementedError / RuntimeError for some).
     """
     op = "interpolate"
+    check_floating(op, "input", input)  # PyTorch: upsampling not implemented for 'Long'
     align_corners = check_interpolate_args(op, size, scale_factor, mode, align_corners,
                                            recompute_scale_factor)
     out_size, scales = _resolve(op, tuple(input.shape), size, scale_factor, mode,

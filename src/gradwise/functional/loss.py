@@ -397,7 +397,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_same_shape(fn, x, t)
     _check_float(fn, "input", x)
     _check_float(fn, "target", t)
-    if x.size and (x.min() < 0 or x.max() > 1):
+    if t.dtype != x.dtype:
+        raise ValueError(f"{fn}: expected target of the input's dtype {x.dtype}, got {t.dtype}")
+    if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails both comparisons
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1, got range "
                          f"[{x.min()}, {x.max()}]")
     w = _check_broadcasts(fn, "weight", _array(weight), x)
@@ -452,6 +454,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_same_shape(fn, x, t)
     _check_float(fn, "input", x)
     _check_float(fn, "target", t)
+    if t.dtype != x.dtype:
+        raise ValueError(f"{fn}: expected target of the input's dtype {x.dtype}, got {t.dtype}")
     w = _check_broadcasts(fn, "weight", _array(weight), x)
     pw = _check_broadcasts(fn, "pos_weight", _array(pos_weight), x)
     return apply_op(binary_cross_entropy_with_logits_forward,

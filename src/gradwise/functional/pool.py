@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.checks import check_min, is_int, ntuple
+from ..core.checks import check_floating, check_min, is_int, ntuple
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -250,6 +250,7 @@ def max_pool1d_backward(dy, cache):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling (PyTorch's F.max_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
+    check_floating("max_pool1d", "input", input)  # PyTorch: not implemented for 'Long'
     (kernel,), (stride,), (padding,), (dilation,) = pool_window_args(
         "max_pool1d", kernel_size, stride, padding, dilation, 1)
     return apply_op(max_pool1d_forward, max_pool1d_backward, input, kernel=kernel,
@@ -321,6 +322,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     Shape: (N, C, H, W) -> (N, C, H_out, W_out), H_out = ⌊(H + 2P − k) / s⌋ + 1.
     """
     op = "avg_pool2d"
+    check_floating(op, "input", input)  # an integer mean would come back as float64
     _check_divisor(op, divisor_override)
     kernel, stride, padding, _ = pool_window_args(op, kernel_size, stride, padding, 1, 2)
     return apply_op(avg_pool2d_forward, avg_pool2d_backward, input, kernel=kernel,
@@ -344,6 +346,7 @@ def avg_pool1d_backward(dy, cache):
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling (PyTorch's F.avg_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
+    check_floating("avg_pool1d", "input", input)
     (kernel,), (stride,), (padding,), _ = pool_window_args(
         "avg_pool1d", kernel_size, stride, padding, 1, 1)
     return apply_op(avg_pool1d_forward, avg_pool1d_backward, input, kernel=kernel,
@@ -358,6 +361,25 @@ def _adaptive_bounds(size, n_out):
     """Window i covers [⌊i·L/L_out⌋, ⌈(i+1)·L/L_out⌉), PyTorch's adaptive rule."""
     i = np.arange(n_out)
     return (i * size) // n_out, -((-(i + 1) * size) // n_out)
+
+
+def _adaptive_mean(x, n_out, axis):
+    """Mean of x over PyTorch's adaptive windows along ``axis`` (a gather, not P @ x: in a
+    product 0·NaN = NaN would spread one NaN pixel into every window)."""
+    start, end = _adaptive_bounds(x.shape[axis], n_out)
+    k = np.arange((end - start).max())
+    inside = k < (end - start)[:, None]  # (n_out, k_max)
+    idx = np.minimum(start[:, None] + k, end[:, None] - 1)
+    vals = np.moveaxis(np.take(x, idx, axis=axis), (axis, axis + 1), (-2, -1))
+    y = np.where(inside, vals, 0).sum(axis=-1) / (end - start).astype(x.dtype)
+    return np.moveaxis(y, -1, axis).astype(x.dtype, copy=False)
+
+
+def _check_adaptive_input(op, input, dims):
+    check_floating(op, "input", input)
+    if input.ndim == dims + 2 and 0 in tuple(input.shape[2:]):
+        raise ValueError(f"{op}: expected input with non-zero size for non-batch dimensions, "
+                         f"got shape {tuple(input.shape)}")
 
 
 def _adaptive_matrix(size, n_out, dtype):
@@ -389,7 +411,9 @@ def adaptive_avg_pool2d_forward(x, output_size=(1, 1)):
     H, W = x.shape[2:]
     ph = _adaptive_matrix(H, output_size[0], x.dtype)  # (Ho, H)
     pw = _adaptive_matrix(W, output_size[1], x.dtype)  # (Wo, W)
-    return np.matmul(ph, x) @ pw.T, (ph, pw)
+    # windows are rectangles, so the mean separates: rows first, then columns
+    y = _adaptive_mean(_adaptive_mean(x, output_size[0], 2), output_size[1], 3)
+    return y, (ph, pw)
 
 
 def adaptive_avg_pool2d_backward(dy, cache):
@@ -402,6 +426,7 @@ def adaptive_avg_pool2d(input, output_size):
 
     Shape: (N, C, H, W) -> (N, C, *output_size)
     """
+    _check_adaptive_input("adaptive_avg_pool2d", input, 2)
     out = _output_size(output_size, input.shape[2:], "adaptive_avg_pool2d")
     return apply_op(adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward, input,
                     output_size=out, name="adaptive_avg_pool2d")
@@ -411,8 +436,8 @@ def adaptive_avg_pool1d_forward(x, output_size=1):
     """Shape: x (N, C, L) -> y (N, C, L_out); y = x · Pᵀ."""
     if x.ndim != 3:
         raise ValueError(f"adaptive_avg_pool1d: expected input (N, C, L), got {x.shape}")
-    p = _adaptive_matrix(x.shape[2], output_size, x.dtype)  # (Lo, L)
-    return x @ p.T, p
+    p = _adaptive_matrix(x.shape[2], output_size, x.dtype)  # (Lo, L), for the backward
+    return _adaptive_mean(x, output_size, 2), p
 
 
 def adaptive_avg_pool1d_backward(dy, p):
@@ -425,6 +450,7 @@ def adaptive_avg_pool1d(input, output_size):
     Shape: (N, C, L) -> (N, C, output_size)
     """
     (out,) = ntuple("adaptive_avg_pool1d", "output_size", output_size, 1, minimum=1)
+    _check_adaptive_input("adaptive_avg_pool1d", input, 1)
     return apply_op(adaptive_avg_pool1d_forward, adaptive_avg_pool1d_backward, input,
                     output_size=out, name="adaptive_avg_pool1d")
 
@@ -471,6 +497,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
     Shape: (N, C, H, W) -> (N, C, *output_size)
     """
+    _check_adaptive_input("adaptive_max_pool2d", input, 2)
     out = _output_size(output_size, input.shape[2:], "adaptive_max_pool2d")
     return apply_op(adaptive_max_pool2d_forward, adaptive_max_pool2d_backward, input,
                     output_size=out, return_indices=bool(return_indices),

@@ -6,6 +6,7 @@ import builtins
 import numpy as np
 
 from ..core import apply_op
+from ..core.checks import check_dim, check_floating
 from ..core.tensor import Tensor
 
 
@@ -196,6 +197,8 @@ def softmax_backward(g, cache):
 
 def softmax(input, dim=-1):
     """y_i = e^{x_i} / Σ_j e^{x_j} along dim."""
+    check_floating("softmax", "input", input)
+    check_dim("softmax", dim, input.ndim)
     return apply_op(softmax_forward, softmax_backward, input, dim=dim)
 
 
@@ -212,4 +215,6 @@ def log_softmax_backward(g, cache):
 
 def log_softmax(input, dim=-1):
     """x − logsumexp(x) along dim."""
+    check_floating("log_softmax", "input", input)
+    check_dim("log_softmax", dim, input.ndim)
     return apply_op(log_softmax_forward, log_softmax_backward, input, dim=dim)

@@ -1,6 +1,8 @@
 """Shape ops: reshape, permute, expand, indexing, cat/stack/split, pad, masked_fill, one_hot."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import apply_op
@@ -40,7 +42,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if not shape:
         return reshape(input, 1)
     s, e = start_dim % len(shape), end_dim % len(shape)
-    return reshape(input, *shape[:s], -1, *shape[e + 1:])
+    # the flattened size spelled out, not -1, which is ambiguous when another axis is 0
+    return reshape(input, *shape[:s], math.prod(shape[s:e + 1]), *shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_floating, check_positive_int, check_probability
+from ..core.checks import check_dtype, check_floating, check_positive_int, check_probability
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
@@ -70,6 +70,9 @@ class _BatchNorm(Module):
                              f"{tuple(input.shape)}")
         # before num_batches_tracked moves: a refused call leaves the layer as it was
         check_floating(repr(self), "input", input)
+        params = self.weight if self.weight is not None else self.running_mean
+        if params is not None:  # PyTorch: "mixed dtype (CPU): all inputs must share same datatype"
+            check_dtype(repr(self), "input", input, params.dtype)
         if self.training and not self.eps > 0:
             raise ValueError(f"{self!r}: eps must be positive during training, got {self.eps}")
         factor = 0.0 if self.momentum is None else self.momentum
@@ -161,6 +164,9 @@ class LayerNorm(Module):
             raise ValueError(f"{self!r}: expected input (*, "
                              f"{', '.join(map(str, self.normalized_shape))}), got "
                              f"{tuple(input.shape)}")
+        check_floating(repr(self), "input", input)
+        if self.weight is not None:
+            check_dtype(repr(self), "input", input, self.weight.dtype)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -185,6 +191,7 @@ class LocalResponseNorm(Module):
         if input.ndim < 3:
             raise ValueError(f"{self!r}: expected input (N, C, *) with 3 or more dims, got "
                              f"{tuple(input.shape)}")
+        check_floating(repr(self), "input", input)  # PyTorch promotes integers to float32
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):

@@ -44,8 +44,8 @@ class Upsample(Module):
         try:
             return interpolate(input, self.size, self.scale_factor, self.mode,
                                self.align_corners, self.recompute_scale_factor)
-        except ValueError as e:
-            raise ValueError(f"{self!r}: {e}") from None
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{self!r}: {e}") from None
 
     def extra_repr(self):
         if self.scale_factor is not None:
