@@ -7,7 +7,9 @@ gradient edges), then ``y.sum().backward()``: µs per op of forward + backward, 
 forward alone. The arrays hold ``--size`` floats, so the time is the engine's (node creation,
 the topological walk, gradient accumulation, the dtype/shape checks), not arithmetic. The
 timings alternate between the libraries in ``rounds`` blocks of ``repeat`` runs; the table gives
-medians. One thread for both.
+medians. One thread for both. The clock is the thread's CPU time (``time.thread_time``) unless
+``--wall``: the work is single-threaded, and on a shared machine wall time mostly measures
+the wait for a core.
 """
 from __future__ import annotations
 
@@ -45,11 +47,14 @@ def chain(lib, n_ops, size):
     return forward, step
 
 
+clock = time.thread_time
+
+
 def _median_us(fn, rounds_out, repeat, n_ops):
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        rounds_out.append((time.perf_counter() - t0) / n_ops * 1e6)
+        rounds_out.append((clock() - t0) / n_ops * 1e6)
 
 
 def main(argv=None):
@@ -58,10 +63,15 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--size", type=int, default=4)
+    ap.add_argument("--wall", action="store_true", help="time.perf_counter instead of CPU time")
     args = ap.parse_args(argv)
+    global clock
+    if args.wall:
+        clock = time.perf_counter
     torch.set_num_threads(1)
     print(f"# {machine_info()}; torch {torch.__version__}, 1 thread; chain of {args.ops} adds "
-          f"on {args.size} floats; {args.rounds}×{args.repeat} runs per library")
+          f"on {args.size} floats; {args.rounds}×{args.repeat} runs per library; "
+          f"{'wall' if args.wall else 'thread CPU'} time")
     ours_f, ours_s = chain(gw, args.ops, args.size)
     torch_f, torch_s = chain(torch, args.ops, args.size)
     ours_s(), torch_s()
