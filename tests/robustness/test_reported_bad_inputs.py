@@ -146,3 +146,70 @@ def test_linear_refuses_input_of_another_dtype_like_torch():
     with pytest.raises(ValueError, match=r"Linear\(in_features=3, .*\): expected input of dtype "
                                          r"float32, got int64"):
         nn.Linear(3, 4)(gw.tensor(x))
+
+
+# -- found by the sweep (tests/robustness/test_error_inputs_sweep.py) ----------------------------
+@pytest.mark.parametrize("size", [1, 2, 5])
+def test_adaptive_avg_pool_keeps_a_nan_inside_its_own_window_like_torch(size):
+    x = _f32(1, 2, 6, 6)
+    x[0, 0, 0, 0] = np.nan
+    want = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(x), size).numpy()
+    got = F.adaptive_avg_pool2d(gw.tensor(x), size).array
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
+    got1 = F.adaptive_avg_pool1d(gw.tensor(x[:, :, 0]), size).array
+    want1 = torch.nn.functional.adaptive_avg_pool1d(torch.from_numpy(x[:, :, 0]), size).numpy()
+    np.testing.assert_allclose(got1, want1, rtol=1e-5, equal_nan=True)
+
+
+def test_adaptive_pools_refuse_an_empty_image_like_torch():
+    x = np.ones((2, 3, 4, 0), np.float32)
+    with pytest.raises(RuntimeError, match="non-zero size"):
+        torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(x), 2)
+    for op in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+        with pytest.raises(ValueError, match=rf"{op}: expected input with non-zero size for "
+                                             r"non-batch dimensions, got shape \(2, 3, 4, 0\)"):
+            getattr(F, op)(gw.tensor(x), 2)
+
+
+@pytest.mark.parametrize("op", ["sigmoid", "tanh", "elu", "gelu", "leaky_relu", "softplus",
+                                "softmax", "log_softmax"])
+def test_activations_refuse_integer_input_instead_of_returning_an_integer_result(op):
+    x = gw.tensor(np.arange(4))
+    with pytest.raises(TypeError, match=rf"{op}: expected input of a floating point dtype, "
+                                        r"got int64"):
+        getattr(F, op)(x) if "softmax" not in op else getattr(F, op)(x, dim=0)
+
+
+def test_softmax_with_a_dim_out_of_range_names_the_op_and_the_valid_range():
+    with pytest.raises(IndexError):
+        torch.softmax(torch.ones(2, 3), 2)
+    with pytest.raises(IndexError, match=r"softmax: dim must be in \[-2, 1\] for a 2-d input, "
+                                         r"got 2"):
+        F.softmax(gw.tensor(_f32(2, 3)), dim=2)
+
+
+def test_binary_cross_entropy_refuses_nan_probabilities_like_torch():
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor([np.nan, 0.5]),
+                                                 torch.tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be "
+                                         "between 0 and 1"):
+        F.binary_cross_entropy(gw.tensor(np.array([np.nan, 0.5], np.float32)),
+                               gw.tensor(np.array([1.0, 0.0], np.float32)))
+
+
+@pytest.mark.parametrize("cls,shape", [("BatchNorm2d", (2, 3, 4, 4)), ("LayerNorm", (2, 3))])
+def test_norm_layers_refuse_input_of_another_float_dtype_like_torch(cls, shape):
+    x = np.ones(shape, np.float64)
+    with pytest.raises(RuntimeError, match="mixed dtype"):
+        getattr(torch.nn, cls)(3)(torch.from_numpy(x))
+    with pytest.raises(ValueError, match=rf"{cls}\(.*\): expected input of dtype float32, "
+                                         r"got float64"):
+        getattr(nn, cls)(3)(gw.tensor(x))
+
+
+def test_flatten_of_an_empty_batch_returns_the_empty_result_like_torch():
+    x = np.ones((0, 3, 4), np.float32)
+    want = torch.nn.Flatten()(torch.from_numpy(x))
+    assert nn.Flatten()(gw.tensor(x)).shape == tuple(want.shape) == (0, 12)
