@@ -16,7 +16,7 @@ def test_swap_changes_only_import_lines():
 
 @pytest.mark.parametrize("name, steps", [
     ("mnist_cnn", 4), ("word_lm", 4), ("regression", 5), ("policy_gradient", 4), ("vae", 3),
-    ("dcgan", 3), ("sine_lstmcell", 3),
+    ("dcgan", 3), ("sine_lstmcell", 3), ("seq2seq_gru", 3),
 ])
 def test_program_gives_pytorch_losses_after_the_import_swap(name, steps):
     theirs, ours = run_both(name, steps)
