@@ -68,3 +68,12 @@ def test_device_arguments_accept_the_cpu_everywhere():
     assert gw.nn.LSTM(2, 3, device=gw.device("cpu")).hidden_size == 3
     assert gw.zeros(2, device="cpu").shape == (2,)
     assert gw.tensor([1.0, 2.0], device="cpu").dtype == np.float32
+
+
+def test_a_users_module_keeps_its_own_device_argument():
+    class Model(gw.nn.Module):
+        def __init__(self, device):
+            super().__init__()
+            self.device_name = device
+
+    assert Model("my-accelerator").device_name == "my-accelerator"

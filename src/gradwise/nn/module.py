@@ -106,8 +106,11 @@ class Module:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "device" in inspect.signature(cls.__init__).parameters and "__init__" in vars(cls):
-            cls.__init__ = _checking_device(cls.__init__)  # Linear(..., device="cuda") raises
+        # gradwise's own layers check device= (Linear(..., device="cuda") raises); a user's
+        # Module subclass keeps whatever meaning it gives its own `device` argument
+        if (cls.__module__.startswith("gradwise.") and "__init__" in vars(cls)
+                and "device" in inspect.signature(cls.__init__).parameters):
+            cls.__init__ = _checking_device(cls.__init__)
 
     def __init__(self):
         object.__setattr__(self, "training", True)
