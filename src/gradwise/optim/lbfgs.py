@@ -5,8 +5,9 @@ All parameters are flattened into one vector θ with gradient g. Iteration k kee
 ``history_size`` pairs s_i = θ_{i+1} − θ_i, y_i = g_{i+1} − g_i (only those with yᵀs > 1e-10)
 and computes the direction d = −H g by the two-loop recursion:
 
-    q ← −g;   for i newest→oldest: α_i = ρ_i s_iᵀq,  q ← q − α_i y_i          (ρ_i = 1/(y_iᵀs_i))
-    r ← γ q with γ = yᵀs / yᵀy (newest pair);   for i oldest→newest: β = ρ_i y_iᵀr,  r ← r + (α_i − β) s_i
+    q ← −g;  for i newest→oldest:  α_i = ρ_i s_iᵀq,  q ← q − α_i y_i      (ρ_i = 1/(y_iᵀs_i))
+    r ← γ q,  γ = yᵀs / yᵀy of the newest pair
+    for i oldest→newest:  β = ρ_i y_iᵀr,  r ← r + (α_i − β) s_i;   d = r
 
 then θ ← θ + t d with t = lr (on the very first iteration t = min(1, 1/‖g‖₁)·lr).
 It stops early when max|g| ≤ tolerance_grad, when gᵀd > −tolerance_change, when the step or

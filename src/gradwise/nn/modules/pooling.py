@@ -4,4 +4,5 @@ from ..pooling import (
     MaxPool1d, MaxPool2d,
 )
 
-__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d",
+           "AvgPool2d", "MaxPool1d", "MaxPool2d"]
