@@ -24,7 +24,7 @@ from ..core.checks import check_positive_int
 from ..core.tensor import Tensor
 from .module import Module
 from .recurrent_family import (
-    check_sequence_input, new_param, owner_name, uniform_init,
+    check_sequence_input, new_param, owner_name, param_dtype, uniform_init,
 )
 
 _ACTIVATIONS = {
@@ -76,7 +76,8 @@ class JordanRNN(Module):
 
     def forward(self, input, o0=None, teacher=None):
         owner = owner_name(self)
-        x = check_sequence_input(owner, input, self.input_size, self.batch_first)
+        x = check_sequence_input(owner, input, self.input_size, self.batch_first,
+                                 param_dtype(self))
         T, N = x.shape[0], x.shape[1]
         if o0 is None:
             o0 = Tensor(np.zeros((N, self.output_size), x.dtype))

@@ -29,7 +29,7 @@ from ..core.checks import check_positive_int
 from ..core.tensor import Tensor
 from .module import Module
 from .recurrent_family import (
-    check_sequence_input, new_param, owner_name, uniform_init,
+    check_sequence_input, new_param, owner_name, param_dtype, uniform_init,
 )
 
 
@@ -108,7 +108,8 @@ class LeakyRNN(Module):
 
     def forward(self, input, h0=None):
         owner = owner_name(self)
-        x = check_sequence_input(owner, input, self.input_size, self.batch_first)
+        x = check_sequence_input(owner, input, self.input_size, self.batch_first,
+                                 param_dtype(self))
         h = _check_h0(owner, h0, x.shape[1], self.hidden_size)
         if h is None:
             h = Tensor(np.zeros((x.shape[1], self.hidden_size), x.dtype))
@@ -170,7 +171,8 @@ class SkipRNN(Module):
 
     def forward(self, input, h0=None):
         owner = owner_name(self)
-        x = check_sequence_input(owner, input, self.input_size, self.batch_first)
+        x = check_sequence_input(owner, input, self.input_size, self.batch_first,
+                                 param_dtype(self))
         h_init = _check_h0(owner, h0, x.shape[1], self.hidden_size)
         if h_init is None:
             h_init = Tensor(np.zeros((x.shape[1], self.hidden_size), x.dtype))

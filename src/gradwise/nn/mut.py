@@ -36,7 +36,7 @@ from .. import functional as F
 from ..core.checks import check_positive_int
 from .module import Module
 from .recurrent_family import (
-    Recurrent, check_step_input, new_param, owner_name, uniform_init,
+    Recurrent, check_step_input, new_param, owner_name, param_dtype, uniform_init,
 )
 
 _SHAPES = {
@@ -88,7 +88,8 @@ class MUT1Cell(_MUTCell):
     variant = 1
 
     def forward(self, input, hx=None):
-        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size)
+        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size,
+                             param_dtype(self))
         z = F.sigmoid(F.linear(input, self.weight_xz, self.bias_z))
         r = F.sigmoid(F.linear(input, self.weight_xr) + F.linear(h, self.weight_hr, self.bias_r))
         return self._update(input, h, z, r, F.tanh(input))
@@ -103,7 +104,8 @@ class MUT2Cell(_MUTCell):
     variant = 2
 
     def forward(self, input, hx=None):
-        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size)
+        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size,
+                             param_dtype(self))
         z = F.sigmoid(F.linear(input, self.weight_xz) + F.linear(h, self.weight_hz, self.bias_z))
         r = F.sigmoid(input + F.linear(h, self.weight_hr, self.bias_r))
         return self._update(input, h, z, r, F.linear(input, self.weight_xh))
@@ -118,7 +120,8 @@ class MUT3Cell(_MUTCell):
     variant = 3
 
     def forward(self, input, hx=None):
-        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size)
+        h = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size,
+                             param_dtype(self))
         z = F.sigmoid(F.linear(input, self.weight_xz)
                       + F.linear(F.tanh(h), self.weight_hz, self.bias_z))
         r = F.sigmoid(F.linear(input, self.weight_xr) + F.linear(h, self.weight_hr, self.bias_r))
@@ -164,7 +167,8 @@ class HighwayRNNCell(Module):
             getattr(self, f"bias_t_l{l}").array[...] = self.transform_bias
 
     def forward(self, input, hx=None):
-        s = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size)
+        s = check_step_input(owner_name(self), input, self.input_size, hx, self.hidden_size,
+                             param_dtype(self))
         for l in range(self.depth):
             a_h = F.linear(s, getattr(self, f"weight_hh_l{l}"), getattr(self, f"bias_h_l{l}"))
             a_t = F.linear(s, getattr(self, f"weight_ht_l{l}"), getattr(self, f"bias_t_l{l}"))

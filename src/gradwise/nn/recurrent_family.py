@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..core.checks import check_dtype
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
@@ -37,13 +38,20 @@ def uniform_init(params, hidden_size: int) -> None:
         init.uniform_(p, -bound, bound)
 
 
-def check_step_input(owner: str, x, input_size: int, hx, hidden_size: int):
+def param_dtype(module):
+    """The dtype of a module's parameters (the dtype its input must have)."""
+    return next(iter(module.parameters())).dtype
+
+
+def check_step_input(owner: str, x, input_size: int, hx, hidden_size: int, dtype=None):
     """Validate a cell's (x, h) and return h (zeros when hx is None).
 
-    Shape: x (N, input_size), hx (N, hidden_size) or None.
+    Shape: x (N, input_size), hx (N, hidden_size) or None; x of ``dtype`` when given.
     """
     if x.ndim != 2 or x.shape[1] != input_size:
         raise ValueError(f"{owner}: expected input (N, {input_size}), got {tuple(x.shape)}")
+    if dtype is not None:
+        check_dtype(owner, "input", x, dtype)
     if hx is None:
         return Tensor(np.zeros((x.shape[0], hidden_size), x.dtype))
     if tuple(hx.shape) != (x.shape[0], hidden_size):
@@ -53,11 +61,13 @@ def check_step_input(owner: str, x, input_size: int, hx, hidden_size: int):
     return hx
 
 
-def check_sequence_input(owner: str, x, input_size: int, batch_first: bool):
-    """Validate (T, N, D) / (N, T, D) input; return it time-major (T, N, D)."""
+def check_sequence_input(owner: str, x, input_size: int, batch_first: bool, dtype=None):
+    """Validate (T, N, D) / (N, T, D) input (of ``dtype`` when given); return it time-major."""
     layout = "(N, T, {})" if batch_first else "(T, N, {})"
     if x.ndim != 3 or x.shape[2] != input_size:
         raise ValueError(f"{owner}: expected input {layout.format(input_size)}, got {tuple(x.shape)}")
+    if dtype is not None:
+        check_dtype(owner, "input", x, dtype)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{owner}: empty sequence or batch, got input {tuple(x.shape)}")
     return x.transpose(0, 1) if batch_first else x
@@ -104,7 +114,8 @@ class Recurrent(Module):
         self.last_hidden_states = []
 
     def forward(self, input, h0=None):
-        x = check_sequence_input(owner_name(self), input, self.input_size, self.batch_first)
+        x = check_sequence_input(owner_name(self), input, self.input_size, self.batch_first,
+                                 param_dtype(self))
         if h0 is not None:
             if tuple(h0.shape) != (1, x.shape[1], self.hidden_size):
                 raise ValueError(

@@ -32,7 +32,7 @@ from .container import Sequential
 from .conv import Conv1d
 from .linear import Linear
 from .module import Module
-from ..core.checks import check_positive_int
+from ..core.checks import check_dtype, check_positive_int
 
 _ACT = {"relu": F.relu, "tanh": F.tanh, "sigmoid": F.sigmoid, "identity": lambda a: a}
 
@@ -111,6 +111,11 @@ class TDNN(Module):
         if input.ndim != 3 or input.shape[1] != self.input_size:
             raise ValueError(f"TDNN(input_size={self.input_size}): expected input "
                              f"(N, {self.input_size}, L), got {tuple(input.shape)}")
+        if input.shape[2] == 0:
+            raise ValueError(f"TDNN(input_size={self.input_size}): expected a sequence length "
+                             f"larger than 0, got input {tuple(input.shape)}")
+        check_dtype(f"TDNN(input_size={self.input_size})", "input", input,
+                    self.layers[0].weight.dtype)
         act = _ACT[self.activation]
         h = input
         for layer, k, d in zip(self.layers, self.context, self.dilation):
@@ -152,6 +157,7 @@ class AR(Module):
         if y.ndim != 3 or y.shape[2] != self.num_series or y.shape[1] <= self.order:
             raise ValueError(f"AR(order={self.order}): expected input (N, T > {self.order}, "
                              f"{self.num_series}), got {tuple(y.shape)}")
+        check_dtype(f"AR(order={self.order})", "input", y, self.linear.weight.dtype)
 
     def forward(self, input):
         self._check(input)
