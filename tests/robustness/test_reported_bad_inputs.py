@@ -213,3 +213,32 @@ def test_flatten_of_an_empty_batch_returns_the_empty_result_like_torch():
     x = np.ones((0, 3, 4), np.float32)
     want = torch.nn.Flatten()(torch.from_numpy(x))
     assert nn.Flatten()(gw.tensor(x)).shape == tuple(want.shape) == (0, 12)
+
+
+def test_check_shape_names_the_owner_and_shows_the_expected_symbols_and_the_actual_shape():
+    from gradwise.core.checks import check_shape
+    check_shape("Cell", "input", np.zeros((2, 3)), ("N", 3))
+    with pytest.raises(ValueError, match=r"^Cell: expected input \(N, 3\), got \(2, 4\)$"):
+        check_shape("Cell", "input", np.zeros((2, 4)), ("N", 3))
+    with pytest.raises(ValueError, match=r"^Cell: expected input \(N, 3\), got \(2, 3, 1\)$"):
+        check_shape("Cell", "input", np.zeros((2, 3, 1)), ("N", 3))
+
+
+@pytest.mark.parametrize("value", [True, False, 2.0, "2", None])
+def test_ntuple_refuses_bools_and_non_integers_everywhere(value):
+    from gradwise.core.checks import ntuple
+    with pytest.raises(ValueError, match=r"^Conv2d: stride must be an int or a tuple of 2 ints"):
+        ntuple("Conv2d", "stride", value, 2)
+    with pytest.raises(ValueError, match="stride must be an int or a tuple of 2 ints"):
+        nn.Conv2d(3, 2, 3, stride=value)
+    with pytest.raises(ValueError, match="stride must be an int or a tuple of 2 ints"):
+        F.max_pool2d(gw.tensor(_f32(1, 1, 4, 4)), 2, stride=value if value is not None else True)
+
+
+def test_pool_module_no_longer_imports_conv_private_helpers():
+    import ast
+    import pathlib
+    src = pathlib.Path(F.pool.__file__).read_text()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.ImportFrom) and node.module == "conv":
+            pytest.fail(f"pool.py imports {[a.name for a in node.names]} from conv")

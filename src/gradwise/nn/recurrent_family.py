@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_dtype
+from ..core.checks import check_dtype, check_shape
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
@@ -48,24 +48,18 @@ def check_step_input(owner: str, x, input_size: int, hx, hidden_size: int, dtype
 
     Shape: x (N, input_size), hx (N, hidden_size) or None; x of ``dtype`` when given.
     """
-    if x.ndim != 2 or x.shape[1] != input_size:
-        raise ValueError(f"{owner}: expected input (N, {input_size}), got {tuple(x.shape)}")
+    check_shape(owner, "input", x, ("N", input_size))
     if dtype is not None:
         check_dtype(owner, "input", x, dtype)
     if hx is None:
         return Tensor(np.zeros((x.shape[0], hidden_size), x.dtype))
-    if tuple(hx.shape) != (x.shape[0], hidden_size):
-        raise ValueError(
-            f"{owner}: expected hidden state ({x.shape[0]}, {hidden_size}), got {tuple(hx.shape)}"
-        )
+    check_shape(owner, "hidden state", hx, (x.shape[0], hidden_size))
     return hx
 
 
 def check_sequence_input(owner: str, x, input_size: int, batch_first: bool, dtype=None):
     """Validate (T, N, D) / (N, T, D) input (of ``dtype`` when given); return it time-major."""
-    layout = "(N, T, {})" if batch_first else "(T, N, {})"
-    if x.ndim != 3 or x.shape[2] != input_size:
-        raise ValueError(f"{owner}: expected input {layout.format(input_size)}, got {tuple(x.shape)}")
+    check_shape(owner, "input", x, ("N", "T", input_size) if batch_first else ("T", "N", input_size))
     if dtype is not None:
         check_dtype(owner, "input", x, dtype)
     if x.shape[0] == 0 or x.shape[1] == 0:
