@@ -9,6 +9,7 @@ from . import linalg as L
 from . import reduce as R
 from . import shape as S
 from . import index as I
+from . import method_aliases as M
 from . import pointwise as P
 from . import sort as O
 from . import tensor_api as A
@@ -59,7 +60,7 @@ METHODS = {
     "scatter": I.scatter, "scatter_add": I.scatter_add, "index_add": I.index_add,
     "index_fill": I.index_fill, "masked_select": I.masked_select, "narrow": I.narrow,
     "flip": I.flip, "roll": I.roll, "tril": I.tril, "triu": I.triu, "nonzero": I.nonzero,
-    **A.METHODS,
+    **A.METHODS, **M.METHODS,
 }
 
 
@@ -97,6 +98,11 @@ INPLACE = {
     "floor_": P.floor, "ceil_": P.ceil, "round_": P.round, "trunc_": P.trunc, "log1p_": P.log1p,
     "expm1_": P.expm1, "remainder_": P.remainder, "fmod_": P.fmod, "tril_": I.tril,
     "triu_": I.triu, "nan_to_num_": P.nan_to_num, "__setitem__": I.setitem,
+    "sin_": E.sin, "cos_": E.cos, "tan_": P.tan, "sinh_": P.sinh, "cosh_": P.cosh,
+    "sign_": E.sign, "rsqrt_": E.rsqrt, "erf_": P.erf, "exp2_": P.exp2, "log2_": P.log2,
+    "log10_": P.log10, "frac_": P.frac, "cumsum_": O.cumsum, "asin_": P.asin, "acos_": P.acos,
+    "atan_": P.atan, "multiply_": E.mul, "subtract_": E.sub, "divide_": E.div,
+    "true_divide_": E.div, "negative_": E.neg, "absolute_": E.abs,
     "__iadd__": E.add, "__isub__": E.sub, "__imul__": E.mul, "__itruediv__": E.div,
 }
 
@@ -140,7 +146,7 @@ def _contains(self, element):
 def bind():
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
-    for name, getter in A.PROPERTIES.items():
+    for name, getter in {**A.PROPERTIES, **M.PROPERTIES}.items():
         setattr(Tensor, name, property(getter))
     for name, op in INPLACE.items():
         setattr(Tensor, name, _inplace(op))
