@@ -32,14 +32,14 @@ from .container import Sequential
 from .conv import Conv1d
 from .linear import Linear
 from .module import Module
-from ..core.checks import check_dtype, check_positive_int
+from ..core.checks import check_dtype, check_positive_int, is_int
 
 _ACT = {"relu": F.relu, "tanh": F.tanh, "sigmoid": F.sigmoid, "identity": lambda a: a}
 
 
 def _per_layer(name, value, n, minimum):
-    vals = [value] * n if isinstance(value, (int, np.integer)) else list(value)
-    if len(vals) != n or any(not isinstance(v, (int, np.integer)) or v < minimum for v in vals):
+    vals = [value] * n if is_int(value) else list(value)
+    if len(vals) != n or any(not is_int(v) or v < minimum for v in vals):
         raise ValueError(f"TDNN: {name} must be an int ≥ {minimum} or one per layer ({n}), "
                          f"got {value!r}")
     return [int(v) for v in vals]
@@ -80,7 +80,7 @@ class TDNN(Module):
         check_positive_int("TDNN", input_size=input_size)
         hidden_sizes = list(hidden_sizes)
         n = len(hidden_sizes)
-        if n == 0 or any(not isinstance(h, (int, np.integer)) or h <= 0 for h in hidden_sizes):
+        if n == 0 or any(not is_int(h) or h <= 0 for h in hidden_sizes):
             raise ValueError(f"TDNN: hidden_sizes must be positive ints, got {hidden_sizes}")
         if activation not in _ACT:
             raise ValueError(f"TDNN: activation must be one of {sorted(_ACT)}, got {activation!r}")
