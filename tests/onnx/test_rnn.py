@@ -82,7 +82,7 @@ def test_gru_variants_set_linear_before_reset(onnx_matches):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_char_lm_matches_onnxruntime(cell, onnx_matches):
-    from gradwise.train.tasks._lm import RNNLanguageModel
+    from gradwise.models.rnn_lm import RNNLanguageModel
 
     gw.manual_seed(0)
     model = RNNLanguageModel(vocab_size=20, embed_size=8, hidden_size=12, num_layers=2, cell=cell)

@@ -2,7 +2,7 @@
 import numpy as np
 
 import gradwise as gw
-from gradwise.train.tasks.adding import AddingModel
+from gradwise.models.adding import AddingModel
 
 
 def _irnn(seed):

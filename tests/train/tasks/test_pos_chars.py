@@ -13,9 +13,8 @@ from gradwise.core.random import default_generator
 from gradwise.data import Vocab
 from gradwise.train.checkpoint import load_checkpoint
 from gradwise.train.tasks import pos
-from gradwise.train.tasks.pos import (
-    MAX_WORD_CHARS, BiLSTMTagger, CharCNN, build_char_vocab, char_ids, collate,
-)
+from gradwise.models.tagger import BiLSTMTagger, CharCNN
+from gradwise.train.tasks.pos import MAX_WORD_CHARS, build_char_vocab, char_ids, collate
 
 WORD_ONLY_NAMES = [
     "embedding.weight",

@@ -6,8 +6,8 @@ import pytest
 
 from gradwise.cli import main
 from gradwise.core.random import manual_seed
+from gradwise.models.rnn_lm import RNNLanguageModel
 from gradwise.train.tasks import wordlm
-from gradwise.train.tasks._lm import RNNLanguageModel
 
 
 def test_epoch_decay_is_zaremba_schedule():

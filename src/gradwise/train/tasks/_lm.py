@@ -1,6 +1,7 @@
-"""Recurrent language models for the charlm, wordlm, poetry tasks and the demo.
+"""Language-model plumbing of the charlm, wordlm and poetry tasks and the demo: BPTT, sampling.
 
-The model is the classic one of Zaremba et al. 2014 / PyTorch's word_language_model example:
+The model, ``models.rnn_lm.RNNLanguageModel``, is the classic one of Zaremba et al. 2014 /
+PyTorch's word_language_model example:
 
     e_t = Embedding(x_t);  h_t = RNN/LSTM/GRU(e_t, h_{t-1});  logits_t = W_o · dropout(h_t) + b_o
 
@@ -14,55 +15,14 @@ import math
 
 import numpy as np
 
-from ... import nn
 from ...core.tensor import Tensor
 from ...data import Vocab, bptt_windows, lm_batchify, num_bptt_windows
 from ...functional.loss import cross_entropy
+from ...models.rnn_lm import RNNLanguageModel
 from ...nn.utils.tbptt import detach_hidden
 from ..checkpoint import Checkpoint, restore_checkpoint
 from ..generate import generate
 from ..trainer import StepOutput, evaluate_model
-
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-class RNNLanguageModel(nn.Module):
-    """Embedding → multi-layer RNN/LSTM/GRU → dropout → Linear over the vocabulary.
-
-    Args:
-        vocab_size: V.
-        embed_size: E.
-        hidden_size: H.
-        num_layers: stacked recurrent layers.
-        cell: "rnn" (tanh), "lstm" or "gru".
-        dropout: on the embeddings, between layers and before the output layer.
-        tie_weights: share the embedding and output matrices (needs E == H; Press & Wolf 2017).
-
-    Shape: x (T, N) int64 -> logits (T, N, V); hidden as the recurrent layer's.
-    """
-
-    def __init__(self, vocab_size: int, embed_size: int = 64, hidden_size: int = 128,
-                 num_layers: int = 1, cell: str = "lstm", dropout: float = 0.0,
-                 tie_weights: bool = False):
-        super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"RNNLanguageModel: cell must be one of {sorted(CELLS)}, got {cell!r}")
-        if tie_weights and embed_size != hidden_size:
-            raise ValueError(f"RNNLanguageModel: tie_weights needs embed_size == hidden_size, "
-                             f"got {embed_size} and {hidden_size}")
-        self.cell = cell
-        self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.rnn = CELLS[cell](embed_size, hidden_size, num_layers,
-                               dropout=dropout if num_layers > 1 else 0.0)
-        self.drop = nn.Dropout(dropout)
-        self.decoder = nn.Linear(hidden_size, vocab_size)
-        if tie_weights:
-            self.decoder.weight = self.embedding.weight
-
-    def forward(self, x, hidden=None):
-        emb = self.drop(self.embedding(x))                      # (T, N, E)
-        out, hidden = self.rnn(emb, hidden)                     # (T, N, H)
-        return self.decoder(self.drop(out)), hidden             # (T, N, V)
 
 
 class LMStep:

@@ -17,12 +17,10 @@ import numpy as np
 from ...core.random import default_generator, manual_seed
 from ...data import Vocab, char_tokenize
 from ...data.datasets import load_text, load_tiny_shakespeare, stdlib_corpus
+from ...models.rnn_lm import RNNLanguageModel
 from ..checkpoint import load_checkpoint
 from . import _lm
-from ._lm import (
-    LMStep, RNNLanguageModel, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders,
-    sample_text,
-)
+from ._lm import LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, sample_text
 from .common import Parts, TaskConfig, train_and_test
 
 DESCRIPTION = "character-level LSTM language model (stdlib source, tiny-shakespeare or a file)"

@@ -18,13 +18,12 @@ import sys
 
 import numpy as np
 
-from ... import functional as F
-from ... import models, nn
+from ... import models
+from ...core.random import manual_seed
 from ...data import DataLoader, Vocab, pad_collate
 from ...data.datasets import load_mr
 from ...functional.loss import cross_entropy
-from ...nn.utils.rnn import pack_padded_sequence
-from ...core.random import manual_seed
+from ...models.rnn_classifier import RNNClassifier
 from ..checkpoint import load_checkpoint, restore_checkpoint
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
@@ -63,35 +62,6 @@ class Config(TaskConfig):
             raise ValueError(f"--wide is a TextCNN option; --model is {self.model!r}")
         if self.model not in MODELS:
             raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
-
-
-class RNNClassifier(nn.Module):
-    """Embedding → (bi)LSTM/GRU over the packed batch → last hidden state(s) → Linear.
-
-    Shape: tokens (N, L) int64, lengths (N,) -> logits (N, num_classes)
-    """
-
-    def __init__(self, vocab_size: int, embed_size: int = 128, hidden_size: int = 128,
-                 cell: str = "lstm", bidirectional: bool = False, num_classes: int = 2,
-                 dropout: float = 0.5, padding_idx: int = 0):
-        super().__init__()
-        if cell not in ("lstm", "gru"):
-            raise ValueError(f"RNNClassifier: cell must be 'lstm' or 'gru', got {cell!r}")
-        self.cell = cell
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=padding_idx)
-        rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(embed_size, hidden_size, batch_first=True, bidirectional=bidirectional)
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
-
-    def forward(self, tokens, lengths):
-        emb = self.dropout(self.embedding(tokens))                          # (N, L, E)
-        packed = pack_padded_sequence(emb, np.asarray(getattr(lengths, "data", lengths)),
-                                      batch_first=True, enforce_sorted=False)
-        _, h = self.rnn(packed)
-        h = h[0] if self.cell == "lstm" else h                              # (D, N, H)
-        last = F.cat([h[-2], h[-1]], dim=1) if self.rnn.bidirectional else h[-1]
-        return self.fc(self.dropout(last))                                  # (N, C)
 
 
 def fold_indices(order: np.ndarray, folds: int, fold: int | None):

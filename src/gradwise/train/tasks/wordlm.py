@@ -18,16 +18,14 @@ import dataclasses
 
 import numpy as np
 
-from ...nn import init
 from ...data import Vocab
 from ...data.datasets import load_ptb
+from ...models.rnn_lm import RNNLanguageModel
+from ...nn import init
 from ..checkpoint import load_checkpoint
 from ..trainer import Callback
 from . import _lm
-from ._lm import (
-    LMStep, RNNLanguageModel, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders,
-    sample_text,
-)
+from ._lm import LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, sample_text
 from .common import Parts, TaskConfig
 
 DESCRIPTION = "word-level LSTM language model on Penn Treebank (Zaremba et al. 2014, small)"
