@@ -122,18 +122,14 @@ def _cache_roots(cache):
     if isinstance(cache, np.ndarray):
         roots.add(_root(cache))
     elif isinstance(cache, _CONTAINERS):
-        for item in _items(cache):
+        for item in cache.values() if type(cache) is dict else cache:
             if isinstance(item, np.ndarray):
                 roots.add(_root(item))
             elif isinstance(item, _CONTAINERS):
-                for sub in _items(item):
+                for sub in item.values() if type(item) is dict else item:
                     if isinstance(sub, np.ndarray):
                         roots.add(_root(sub))
     return roots
-
-
-def _items(container):
-    return container.values() if type(container) is dict else container
 
 
 def _root(array):
