@@ -41,6 +41,11 @@ from .functional.index import (
     tril, triu,
 )
 from .functional.linalg import bmm, mm
+from .functional.method_aliases import (
+    allclose, bincount, count_nonzero, dot, equal, isclose, movedim, mv, outer, ravel, select,
+    trace, unique,
+)
+from .functional.method_aliases import METHODS as _ALIASES
 from .functional.pointwise import (
     acos, addcdiv, addcmul, asin, atan, ceil, clamp_max, clamp_min, cosh, erf, exp2, expm1,
     floor, floor_divide, fmod, isfinite, isinf, isnan, lerp, log1p, log2, log10, logical_and,
@@ -63,6 +68,12 @@ eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, 
 
 
 globals().update(_LEGACY)  # FloatTensor, LongTensor, ...
+moveaxis, inner, ger, tile, broadcast_to = movedim, dot, outer, _ALIASES["tile"], \
+    _ALIASES["broadcast_to"]
+swapaxes = swapdims = _ALIASES["swapaxes"]
+multiply, subtract, divide, true_divide, negative, absolute = (
+    _ALIASES[n] for n in ("multiply", "subtract", "divide", "true_divide", "negative", "absolute"))
+fliplr, flipud, take_along_dim = _ALIASES["fliplr"], _ALIASES["flipud"], _ALIASES["take_along_dim"]
 
 
 def _alias_module(name, module):

@@ -108,3 +108,15 @@ def test_no_grad_decorates_with_and_without_parentheses_like_torch():
     x = gw.ones(2, requires_grad=True)
     assert not bare(x).requires_grad and not called(x).requires_grad and bare.__name__ == "bare"
     assert (x * 2).requires_grad
+
+
+def test_torch_functions_of_the_method_aliases_match_torch(rng):
+    x = rng.standard_normal((3, 4))
+    g, t = gw.tensor(x), torch.tensor(x)
+    for name, args in (("tile", ((2, 1),)), ("movedim", (0, 1)), ("swapaxes", (0, 1)),
+                       ("multiply", (2.0,)), ("select", (0, 1)), ("ravel", ()), ("fliplr", ())):
+        np.testing.assert_allclose(getattr(gw, name)(g, *args).array,
+                                   getattr(torch, name)(t, *args).numpy(), err_msg=name)
+    np.testing.assert_allclose(gw.outer(g[0], g[1]).array, torch.outer(t[0], t[1]).numpy())
+    np.testing.assert_allclose(gw.dot(g[0], g[1]).array, torch.dot(t[0], t[1]).numpy())
+    assert gw.allclose(g, g) and gw.equal(g, g)
