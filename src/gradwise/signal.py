@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core.autograd import apply_op
+from .core.checks import ntuple
 from .core.tensor import Tensor
 from .functional.conv import conv2d_backward, conv2d_forward
 
@@ -152,13 +153,6 @@ def correlate_backward(dy, cache):
         dw.reshape(w.shape).astype(w.dtype, copy=False)
 
 
-def _as_tuple(v, d, name):
-    t = (v,) * d if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(t) != d or any(int(s) < 1 for s in t):
-        raise ValueError(f"{name}: expected {d} positive int(s), got {v!r}")
-    return tuple(int(s) for s in t)
-
-
 def _run(fname, x, w, mode, stride, d, flip):
     xa = x.array if isinstance(x, Tensor) else np.asarray(x)
     wa = w.array if isinstance(w, Tensor) else np.asarray(w)
@@ -171,7 +165,7 @@ def _run(fname, x, w, mode, stride, d, flip):
         xa = xa.astype(np.float64)
     if not np.issubdtype(wa.dtype, np.inexact):
         wa = wa.astype(np.float64)
-    stride = _as_tuple(stride, d, f"{fname} stride")
+    stride = ntuple(fname, "stride", stride, d, minimum=1)
     padding = tuple(padding_for(mode, k, flipped=flip) for k in wa.shape)
     for n, k, (b, a) in zip(xa.shape[-d:], wa.shape, padding):
         if n + b + a < k:
