@@ -9,7 +9,8 @@ carry the target -100 and are ignored by the loss and by the token accuracy.
 Every word is also read character by character (Ma & Hovy 2016; Plank et al. 2016): a char-CNN
 (``models.tagger``) turns the spelling of the original word (case kept) into a vector that is
 concatenated to the word embedding, so capitalisation, digits and suffixes are visible even when
-the word itself is ``<unk>``. ``--char-embed-size 0`` switches it off and gives the word-only tagger.
+the word itself is ``<unk>``. ``--char-embed-size 0`` switches it off and gives the word-only
+tagger.
 """
 from __future__ import annotations
 
