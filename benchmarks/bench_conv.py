@@ -91,7 +91,7 @@ def bench_case(N, C, Co, H, K, P, rounds, repeat):
     ours()
     theirs()
     for ours_g, torch_g in ((gx, tx), (gwt, twt), (gb, tb)):  # same numbers, else timing is moot
-        np.testing.assert_allclose(ours_g.grad.data, torch_g.grad.numpy(), rtol=2e-3, atol=2e-3)
+        np.testing.assert_allclose(ours_g.grad.array, torch_g.grad.numpy(), rtol=2e-3, atol=2e-3)
     t_ours, t_torch = [], []
     for _ in range(rounds):
         theirs()

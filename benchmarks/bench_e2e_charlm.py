@@ -69,7 +69,7 @@ def windows(n_windows):
     data = lm_batchify(np.asarray(vocab.encode(char_tokenize(train_text))), BATCH)  # (T, N)
     out = []
     for x, y in bptt_windows(data, BPTT):
-        out.append((x.data, y.data))
+        out.append((x.array, y.array))
         if len(out) == n_windows:
             break
     return out, len(vocab)

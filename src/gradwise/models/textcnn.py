@@ -87,7 +87,7 @@ class TextCNN(nn.Module):
             if cfg.padding_idx is not None:
                 vectors[cfg.padding_idx] = 0
         else:
-            vectors = np.asarray(getattr(pretrained, "data", pretrained), dtype=np.float32)
+            vectors = np.asarray(getattr(pretrained, "array", pretrained), dtype=np.float32)
             if vectors.shape != (v, d):
                 raise ValueError(f"TextCNN: pretrained must be ({v}, {d}), got {vectors.shape}")
         frozen = cfg.mode == "static"

@@ -68,7 +68,7 @@ def sample_next(logits, temperature: float = 1.0, top_k: int | None = None,
 
     Shape: (V,) -> () int64; (N, V) -> (N,) int64
     """
-    logits = np.asarray(getattr(logits, "data", logits), dtype=np.float64)
+    logits = np.asarray(getattr(logits, "array", logits), dtype=np.float64)
     if logits.ndim not in (1, 2):
         raise ValueError(f"sample_next: expected logits (V,) or (N, V), got {logits.shape}")
     if temperature < 0:
@@ -107,7 +107,7 @@ def generate(step: Callable, prompt: Sequence[int], max_new_tokens: int,
     with no_grad():
         logits, state = step(np.asarray([list(prompt)], dtype=np.int64), None)
         for _ in range(max_new_tokens):
-            last = np.asarray(getattr(logits, "data", logits))[0, -1]      # (V,)
+            last = np.asarray(getattr(logits, "array", logits))[0, -1]      # (V,)
             token = int(sample_next(last, temperature, top_k, top_p, rng))
             out.append(token)
             if stop_id is not None and token == stop_id:

@@ -1,6 +1,6 @@
 """Evaluation metrics: accuracy, perplexity, corpus BLEU-4, token accuracy, macro-F1.
 
-Each metric is a plain function of NumPy arrays (or gradwise Tensors, read through ``.data``),
+Each metric is a plain function of NumPy arrays (or gradwise Tensors, read through ``.array``),
 plus a running ``Metric`` accumulator so a trainer can sum statistics over batches and compute
 the corpus-level value once (BLEU and perplexity are NOT the mean of per-batch values).
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 
 def _array(x) -> np.ndarray:
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(getattr(x, "array", x))
 
 
 # -- classification ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def plot_filters(weight, path, title: str = "conv filters", max_filters: int = 6
 
     Shape: weight (C_out, C_in, kH, kW)
     """
-    w = np.asarray(getattr(weight, "data", weight), dtype=np.float64)
+    w = np.asarray(getattr(weight, "array", weight), dtype=np.float64)
     if w.ndim != 4:
         raise ValueError(f"plot_filters: expected a conv weight (C_out, C_in, kH, kW), got "
                          f"{w.shape}")
@@ -54,7 +54,7 @@ def plot_feature_maps(maps, path, title: str = "feature maps", max_maps: int = 6
 
     Shape: maps (C, H, W) (or (1, C, H, W))
     """
-    m = np.asarray(getattr(maps, "data", maps), dtype=np.float64)
+    m = np.asarray(getattr(maps, "array", maps), dtype=np.float64)
     if m.ndim == 4 and m.shape[0] == 1:
         m = m[0]
     if m.ndim != 3:
@@ -68,7 +68,7 @@ def plot_attention(weights, source_tokens, target_tokens, path, title: str = "at
 
     Shape: weights (T_out, T_in); len(source_tokens) == T_in, len(target_tokens) == T_out
     """
-    a = np.asarray(getattr(weights, "data", weights), dtype=np.float64)
+    a = np.asarray(getattr(weights, "array", weights), dtype=np.float64)
     if a.ndim != 2 or a.shape != (len(target_tokens), len(source_tokens)):
         raise ValueError(f"plot_attention: weights {a.shape} do not match "
                          f"{len(target_tokens)} target x {len(source_tokens)} source tokens")
