@@ -30,10 +30,6 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-def _as_array(value):
-    return value.array if isinstance(value, Tensor) else np.asarray(value)
-
-
 class TensorDataset(Dataset):
     """Dataset of aligned arrays: item i is ``(t[i] for t in tensors)``.
 

@@ -208,7 +208,7 @@ def gru_backward(grads, cache):
 
 
 def gru_sequence(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False,
-        reset_after=True):
+                 reset_after=True):
     """GRU layer direction on Tensors; returns ``(output, h_n)``.
 
     Shape: input (T, N, D), h0 (N, H) or None -> output (T, N, H), h_n (N, H)

@@ -264,7 +264,7 @@ def cross_entropy_probs_backward(g, cache):
     logp, wt, weight, eps, reduction, shape = cache
     M, C = logp.shape
     gi = g.reshape(-1) if reduction == "none" else np.full(M, g / M if reduction == "mean" else g,
-                                                            logp.dtype)
+                                                           logp.dtype)
     # dℓ_i/dx_ik = p_ik Σ_c w_c t'_ic − w_k t'_ik ;  dℓ_i/dt_ic = −(1 − ε) w_c logp_ic
     dx = (np.exp(logp) * wt.sum(axis=1, keepdims=True) - wt) * gi[:, None]
     dt = -(1 - eps) * logp * gi[:, None]

@@ -201,7 +201,7 @@ def lstm_backward(grads, cache):
 
 
 def lstm_sequence(input, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None,
-         reverse=False):
+                  reverse=False):
     """LSTM layer direction on Tensors; returns ``(output, h_n, c_n)``.
 
     Shape: input (T, N, D), h0 (N, P) or None, c0 (N, H) or None

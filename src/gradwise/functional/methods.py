@@ -157,4 +157,3 @@ def bind():
     Tensor.__invert__ = _invert
     Tensor.__iter__ = _iter
     Tensor.__contains__ = _contains
-    Tensor.__hash__ = object.__hash__

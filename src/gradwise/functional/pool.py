@@ -214,8 +214,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         H_out = ⌊(H + 2P − d·(k − 1) − 1) / s⌋ + 1 (⌈·⌉ with ceil_mode).
     Returns: output, or (output, indices) with return_indices=True.
     """
-    kernel, stride, padding, dilation = pool_window_args("max_pool2d", kernel_size, stride, padding,
-                                                   dilation, 2)
+    kernel, stride, padding, dilation = pool_window_args("max_pool2d", kernel_size, stride,
+                                                         padding, dilation, 2)
     return apply_op(max_pool2d_forward, max_pool2d_backward, input, kernel=kernel,
                     stride=stride, padding=padding, dilation=dilation,
                     ceil_mode=bool(ceil_mode), return_indices=bool(return_indices),

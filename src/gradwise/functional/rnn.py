@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, check_batch_sizes, check_same_dtype, first_step_rows, last_state,
+    active, buffer, check_batch_sizes, check_same_dtype, last_state,
     lengths_from_batch_sizes, prev_rows, shifted_prev, step_order, zeros_state,
 )
 
@@ -110,7 +110,7 @@ def rnn_backward(grads, cache):
 
 
 def rnn_sequence(input, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False,
-        nonlinearity="tanh"):
+                 nonlinearity="tanh"):
     """Elman RNN layer direction on Tensors; returns ``(output, h_n)``.
 
     Shape: input (T, N, D), h0 (N, H) or None -> output (T, N, H), h_n (N, H)

@@ -111,13 +111,6 @@ def buffer(shape, dtype, varlen):
     return np.zeros(shape, dtype) if varlen else np.empty(shape, dtype)
 
 
-def first_step_rows(seq_grad, lengths, reverse):
-    """Gate gradients of the step that read the initial state, per row: (N, G)."""
-    if not reverse:
-        return seq_grad[0]
-    return seq_grad[lengths - 1, np.arange(seq_grad.shape[1])]
-
-
 def check_same_dtype(owner, x, *arrays):
     for a in arrays:
         if a is not None and a.dtype != x.dtype:
