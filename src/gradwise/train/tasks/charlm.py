@@ -29,15 +29,16 @@ DESCRIPTION = "character-level LSTM language model (stdlib source, tiny-shakespe
 @dataclasses.dataclass
 class Config(TaskConfig):
     corpus: str = "stdlib"           # stdlib | shakespeare | path/to/file.txt
-    max_chars: int = 400_000         # characters of the corpus to use
+    max_chars: int = 1_200_000       # characters of the corpus to use (all of tiny-shakespeare)
+    epochs: int | None = 3
     cell: str = "lstm"               # rnn | lstm | gru
     embed_size: int = 32
     hidden_size: int = 128
     num_layers: int = 1
     dropout: float = 0.0
     bptt: int = 64                   # truncated-BPTT window (time steps)
-    batch_size: int = 32             # parallel streams
-    lr: float = 2e-3
+    batch_size: int = 128            # parallel streams
+    lr: float = 4e-3
     clip: float | None = 5.0
     sample_length: int = 300         # characters generated after training
     temperature: float = 0.8

@@ -26,6 +26,9 @@ DESCRIPTION = "character LSTM on Tang poems (five-character quatrains or poems, 
 @dataclasses.dataclass
 class Config(charlm.Config):
     corpus: str = "quatrains"        # quatrains | pentasyllabic | tangshi300 | all
+    epochs: int | None = None        # poetry keeps the charlm defaults it was tuned with
+    batch_size: int = 32
+    lr: float = 2e-3
     max_chars: int = 2_000_000
     embed_size: int = 64
     hidden_size: int = 128
