@@ -378,3 +378,8 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+from .schedulers_extra import (  # noqa: E402 (the extra schedulers subclass LRScheduler above)
+    CosineAnnealingWarmRestarts, CyclicLR, LinearLR, OneCycleLR, SequentialLR,
+)
