@@ -27,8 +27,8 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, check_batch_sizes, check_same_dtype, last_state, lengths_from_batch_sizes,
-    prev_rows, shifted_prev, step_order, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
+    summed_bias, zeros_state,
 )
 
 
@@ -56,27 +56,19 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
            -> y (T, N, H) (zero past each length), h_n (N, H)
     """
     keep_grad_cache = needs_input_grad is None or any(needs_input_grad)
-    check_same_dtype("gru", x, h0, w_ih, w_hh, b_ih, b_hh)
-    T, N, D = x.shape
+    T, N, D, bs, lengths = sequence_preamble("gru", x, batch_sizes, h0, w_ih, w_hh, b_ih, b_hh)
     H = w_hh.shape[1]
     dt = x.dtype
-    bs = check_batch_sizes(batch_sizes, T, N, "gru")
     varlen = bs is not None
-    lengths = lengths_from_batch_sizes(bs, T, N)
     h_init = zeros_state(h0, N, H, dt)
     H2 = 2 * H
     scale = _sigmoid_scale(H, dt)
     wih_t = np.ascontiguousarray((w_ih * scale[:, None]).T)  # (D, 3H)
-    bias = np.zeros(3 * H, dt)
-    if b_ih is not None:
-        bias += b_ih
+    bias = summed_bias(b_ih, None if reset_after else b_hh, 3 * H, dt)
     b_hn = None
-    if b_hh is not None:
-        if reset_after:
-            bias[:H2] += b_hh[:H2]  # b_hr, b_hz fold into the input projection; b_hn stays inside r ⊙ (·)
-            b_hn = b_hh[H2:]
-        else:
-            bias += b_hh
+    if reset_after and b_hh is not None:
+        bias[:H2] += b_hh[:H2]  # b_hr, b_hz fold into the input projection; b_hn stays inside r ⊙ (·)
+        b_hn = b_hh[H2:]
     bias *= scale
     gates = x.reshape(T * N, D) @ wih_t  # (T*N, 3H): input projection of every step
     gates += bias

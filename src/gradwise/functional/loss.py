@@ -39,6 +39,25 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _reduce_rows(loss, reduction, denom, shape):
+    """Per-row losses reduced: 'mean' is Σ ℓ_i / denom (nan when denom is 0, e.g. every target
+    ignored), 'sum' is Σ ℓ_i and 'none' reshapes them to the target's shape."""
+    if reduction == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(loss.sum() / denom, dtype=loss.dtype)
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    return loss.reshape(shape)
+
+
+def _row_grads(g, reduction, denom, M, dtype):
+    """dL/dℓ_i for ``_reduce_rows``: g/denom ('mean') or g ('sum') for every row, g ('none')."""
+    if reduction == "none":
+        return g.reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.full(M, g / denom if reduction == "mean" else g, dtype)
+
+
 def _unreduce(g, shape, reduction, n):
     """The gradient of the reduction: d(mean)/dℓ_i = 1/n, d(sum)/dℓ_i = 1, d(none) = g."""
     if reduction == "mean":
@@ -206,22 +225,14 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, reduction="
         loss = loss + (label_smoothing / C) * smooth * keep
     loss = loss.astype(x.dtype, copy=False)
     denom = wy.sum()
-    if reduction == "mean":
-        with np.errstate(divide="ignore", invalid="ignore"):  # nan if every target is ignored
-            out = np.asarray(loss.sum() / denom, dtype=x.dtype)
-    elif reduction == "sum":
-        out = np.asarray(loss.sum(), dtype=x.dtype)
-    else:
-        out = loss.reshape(target.shape)
+    out = _reduce_rows(loss, reduction, denom, target.shape)
     return out, (p, y_safe, keep, wy, weight, label_smoothing, reduction, denom, x.shape)
 
 
 def cross_entropy_backward(g, cache):
     p, y, keep, wy, weight, eps, reduction, denom, shape = cache
     M, C = p.shape
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gi = g.reshape(-1) if reduction == "none" else np.full(
-            M, g / denom if reduction == "mean" else g, p.dtype)
+    gi = _row_grads(g, reduction, denom, M, p.dtype)
     gi = np.where(keep, gi, 0)  # (M,) dL/dℓ_i, zero for ignored targets (also when D = 0)
     # dℓ_i/dx_i = (1 − ε) w_{y_i} (p_i − e_{y_i}) + (ε/C) (W p_i − w)
     W = C if weight is None else weight.sum()
@@ -251,20 +262,14 @@ def cross_entropy_probs_forward(x, t, weight=None, reduction="mean", label_smoot
     ts = trows * (1 - label_smoothing) + label_smoothing / C if label_smoothing > 0 else trows
     wt = ts if weight is None else ts * weight[None, :]  # w_c t'_ic
     loss = -(wt * logp).sum(axis=1).astype(x.dtype, copy=False)  # (M,)
-    if reduction == "mean":
-        out = np.asarray(loss.sum() / M, dtype=x.dtype)
-    elif reduction == "sum":
-        out = np.asarray(loss.sum(), dtype=x.dtype)
-    else:
-        out = loss.reshape(_target_shape(x.shape))
+    out = _reduce_rows(loss, reduction, M, _target_shape(x.shape))
     return out, (logp, wt, weight, label_smoothing, reduction, x.shape)
 
 
 def cross_entropy_probs_backward(g, cache):
     logp, wt, weight, eps, reduction, shape = cache
     M, C = logp.shape
-    gi = g.reshape(-1) if reduction == "none" else np.full(M, g / M if reduction == "mean" else g,
-                                                           logp.dtype)
+    gi = _row_grads(g, reduction, M, M, logp.dtype)
     # dℓ_i/dx_ik = p_ik Σ_c w_c t'_ic − w_k t'_ik ;  dℓ_i/dt_ic = −(1 − ε) w_c logp_ic
     dx = (np.exp(logp) * wt.sum(axis=1, keepdims=True) - wt) * gi[:, None]
     dt = -(1 - eps) * logp * gi[:, None]
@@ -323,13 +328,7 @@ def nll_loss_forward(logp, target, weight=None, ignore_index=-100, reduction="me
     wy = (np.ones(M, logp.dtype) if weight is None else weight[y_safe]) * keep
     loss = (-wy * rows[np.arange(M), y_safe]).astype(logp.dtype, copy=False)
     denom = wy.sum()
-    if reduction == "mean":
-        with np.errstate(divide="ignore", invalid="ignore"):  # nan if every target is ignored
-            out = np.asarray(loss.sum() / denom, dtype=logp.dtype)
-    elif reduction == "sum":
-        out = np.asarray(loss.sum(), dtype=logp.dtype)
-    else:
-        out = loss.reshape(target.shape)
+    out = _reduce_rows(loss, reduction, denom, target.shape)
     return out, (y_safe, wy, reduction, denom, logp.shape, rows.shape)
 
 

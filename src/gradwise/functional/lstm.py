@@ -28,8 +28,8 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, check_batch_sizes, check_same_dtype, last_state, lengths_from_batch_sizes,
-    prev_rows, shifted_prev, step_order, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
+    summed_bias, zeros_state,
 )
 
 
@@ -44,12 +44,7 @@ def _internal_layout(w_ih, w_hh, b_ih, b_hh, H, dt):
     scale[:3 * H] = 0.5  # σ(a) = ½ + ½ tanh(a/2)
     wih_t = np.ascontiguousarray((w_ih[perm] * scale[:, None]).T)
     whh_t = np.ascontiguousarray((w_hh[perm] * scale[:, None]).T)
-    bias = np.zeros(4 * H, dt)
-    if b_ih is not None:
-        bias += b_ih
-    if b_hh is not None:
-        bias += b_hh
-    return wih_t, whh_t, bias[perm] * scale
+    return wih_t, whh_t, summed_bias(b_ih, b_hh, 4 * H, dt)[perm] * scale
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None,
@@ -70,14 +65,12 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_s
            -> y (T, N, P) (zero past each length), h_n (N, P), c_n (N, H)
     """
     keep_grad_cache = needs_input_grad is None or any(needs_input_grad)
-    check_same_dtype("lstm", x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
-    T, N, D = x.shape
+    T, N, D, bs, lengths = sequence_preamble("lstm", x, batch_sizes, h0, c0, w_ih, w_hh, b_ih,
+                                             b_hh, w_hr)
     H = w_ih.shape[0] // 4
     P = w_hh.shape[1]
     dt = x.dtype
-    bs = check_batch_sizes(batch_sizes, T, N, "lstm")
     varlen = bs is not None
-    lengths = lengths_from_batch_sizes(bs, T, N)
     h_init = zeros_state(h0, N, P, dt)
     c_init = zeros_state(c0, N, H, dt)
     wih_t, whh_t, bias = _internal_layout(w_ih, w_hh, b_ih, b_hh, H, dt)

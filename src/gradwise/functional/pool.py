@@ -81,6 +81,17 @@ def _scatter_by_index(dy, idx, x_shape):
     return dx.astype(dy.dtype, copy=False).reshape(x_shape)
 
 
+def _indexed_max_backward(dy, cache):
+    """Backward of a max pool whose cache is ``(indices, x_shape)``: dy goes to each argmax.
+
+    dy is ``(dy, d indices)`` when the forward also returned the indices.
+    """
+    idx, x_shape = cache
+    if isinstance(dy, tuple):
+        dy = dy[0]
+    return _scatter_by_index(dy, idx, x_shape)
+
+
 # ----------------------------------------------------------------------------- max pooling
 
 
@@ -240,11 +251,7 @@ def max_pool1d_forward(x, kernel=2, stride=2, padding=0, dilation=1, ceil_mode=F
     return ((y, idx) if return_indices else y), (idx, x.shape)
 
 
-def max_pool1d_backward(dy, cache):
-    idx, x_shape = cache
-    if isinstance(dy, tuple):
-        dy = dy[0]
-    return _scatter_by_index(dy, idx, x_shape)
+max_pool1d_backward = _indexed_max_backward
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -485,11 +492,7 @@ def adaptive_max_pool2d_forward(x, output_size=(1, 1), return_indices=False):
     return ((y, idx) if return_indices else y), (idx, x.shape)
 
 
-def adaptive_max_pool2d_backward(dy, cache):
-    idx, x_shape = cache
-    if isinstance(dy, tuple):
-        dy = dy[0]
-    return _scatter_by_index(dy, idx, x_shape)
+adaptive_max_pool2d_backward = _indexed_max_backward
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):

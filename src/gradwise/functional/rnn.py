@@ -17,20 +17,11 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, check_batch_sizes, check_same_dtype, last_state,
-    lengths_from_batch_sizes, prev_rows, shifted_prev, step_order, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
+    summed_bias, zeros_state,
 )
 
 _NONLINEARITIES = ("tanh", "relu")
-
-
-def _combined_bias(b_ih, b_hh, size, dtype):
-    b = np.zeros(size, dtype)
-    if b_ih is not None:
-        b += b_ih
-    if b_hh is not None:
-        b += b_hh
-    return b
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False,
@@ -48,15 +39,12 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
     """
     if nonlinearity not in _NONLINEARITIES:
         raise ValueError(f"rnn: unknown nonlinearity {nonlinearity!r}, expected 'tanh' or 'relu'")
-    check_same_dtype("rnn", x, h0, w_ih, w_hh, b_ih, b_hh)
-    T, N, D = x.shape
+    T, N, D, bs, lengths = sequence_preamble("rnn", x, batch_sizes, h0, w_ih, w_hh, b_ih, b_hh)
     H = w_hh.shape[1]
     dt = x.dtype
-    bs = check_batch_sizes(batch_sizes, T, N, "rnn")
-    lengths = lengths_from_batch_sizes(bs, T, N)
     h_init = zeros_state(h0, N, H, dt)
     pre = x.reshape(T * N, D) @ np.ascontiguousarray(w_ih.T)  # (T*N, H): input projection of every step at once
-    pre += _combined_bias(b_ih, b_hh, H, dt)
+    pre += summed_bias(b_ih, b_hh, H, dt)
     pre = pre.reshape(T, N, H)
     whh_t = np.ascontiguousarray(w_hh.T)  # (H, H) so the step GEMM reads contiguous rows
     y = buffer((T, N, H), dt, bs is not None)

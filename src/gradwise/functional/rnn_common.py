@@ -120,6 +120,29 @@ def check_same_dtype(owner, x, *arrays):
             )
 
 
+def sequence_preamble(owner, x, batch_sizes, *arrays):
+    """The checks every kernel starts with; returns ``(T, N, D, bs, lengths)``.
+
+    The arrays (states, weights, biases; None skipped) must share x's dtype; bs is
+    ``check_batch_sizes``' result and lengths (N,) each row's number of steps.
+    Shape: x (T, N, D).
+    """
+    check_same_dtype(owner, x, *arrays)
+    T, N, D = x.shape
+    bs = check_batch_sizes(batch_sizes, T, N, owner)
+    return T, N, D, bs, lengths_from_batch_sizes(bs, T, N)
+
+
+def summed_bias(b_ih, b_hh, size, dtype):
+    """b_ih + b_hh as one (size,) vector added to the input projection; None counts as zero."""
+    b = np.zeros(size, dtype)
+    if b_ih is not None:
+        b += b_ih
+    if b_hh is not None:
+        b += b_hh
+    return b
+
+
 # -- packed <-> padded layout ------------------------------------------------------------------
 def packed_index(batch_sizes, B):
     """Flat index into a padded (T, B) grid of every packed row, in packed order."""
