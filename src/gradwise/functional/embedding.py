@@ -35,6 +35,17 @@ def embedding_backward(g, cache):
     return None, dw
 
 
+def check_padding_idx(owner, padding_idx, num_embeddings):
+    """padding_idx as a row in [0, num_embeddings) (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    n = num_embeddings
+    if not -n <= padding_idx < n:
+        raise ValueError(f"{owner}: padding_idx must be within num_embeddings [-{n}, {n}), "
+                         f"got {padding_idx}")
+    return padding_idx % n
+
+
 def _renorm_(weight, indices, max_norm, norm_type):
     """Rescale, in place, the referenced rows whose norm exceeds max_norm (torch.embedding_renorm_)."""
     rows = np.unique(indices)
@@ -72,11 +83,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
         raise IndexError(f"embedding: index {int(bad)} is out of range for {n} embeddings")
-    if padding_idx is not None:
-        if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
-                             f"[-{n}, {n})")
-        padding_idx = padding_idx % n
+    padding_idx = check_padding_idx("embedding", padding_idx, n)
     if max_norm is not None:
         _renorm_(w, idx, max_norm, norm_type)
     return apply_op(embedding_forward, embedding_backward, idx, weight,

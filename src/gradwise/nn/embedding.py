@@ -7,6 +7,7 @@ from .. import functional as F
 from ..core.checks import check_nonnegative_int
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
+from ..functional.embedding import check_padding_idx
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -41,11 +42,7 @@ class Embedding(Module):
         super().__init__()
         check_nonnegative_int("Embedding", num_embeddings=num_embeddings,
                               embedding_dim=embedding_dim)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be within num_embeddings "
-                                 f"[-{num_embeddings}, {num_embeddings}), got {padding_idx}")
-            padding_idx = padding_idx % num_embeddings
+        padding_idx = check_padding_idx("Embedding", padding_idx, num_embeddings)
         if sparse:
             raise ValueError("Embedding: sparse=True is not supported (gradwise has dense "
                              "gradients only)")
