@@ -1,4 +1,4 @@
-"""Dropout as a module: active in training mode, the identity in eval mode."""
+"""Dropout and Dropout2d as modules: active in training mode, the identity in eval mode."""
 from __future__ import annotations
 
 from .. import functional as F
@@ -25,6 +25,30 @@ class Dropout(Module):
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training, generator=self.generator)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability p in training (survivors scaled by 1/(1 − p)).
+
+    The mask comes from ``generator`` (an np.random.Generator; default the library RNG,
+    ``gw.manual_seed``); eval mode is the identity.
+
+    Shape: (N, C, H, W) or (N, C, L) -> same
+    """
+
+    def __init__(self, p=0.5, inplace=False, *, generator=None):
+        super().__init__()
+        check_probability("Dropout2d", "probability", p)
+        self.p, self.inplace, self.generator = p, inplace, generator
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"{self!r}: expected input (N, C, H, W) or (N, C, L), got "
+                             f"{tuple(input.shape)}")
+        return F.dropout2d(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

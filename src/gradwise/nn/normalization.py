@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d/2d, LayerNorm, LocalResponseNorm, and Dropout2d.
+"""Normalisation layers: BatchNorm1d/2d, LayerNorm and LocalResponseNorm.
 
 BatchNorm keeps PyTorch's state: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) when
 ``affine`` (``bias=False`` drops β, as in PyTorch 2.13), buffers ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked``
@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from ..core.checks import check_dtype, check_floating, check_positive_int, check_probability
+from ..core.checks import check_dtype, check_floating, check_positive_int
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
+from .dropout import Dropout2d  # noqa: F401  (its former home; nn/__init__ imports it here)
 from .module import Module
 from .parameter import Parameter
 
@@ -196,27 +197,3 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
-
-
-class Dropout2d(Module):
-    """Zero whole channels with probability p in training (survivors scaled by 1/(1 − p)).
-
-    The mask comes from ``generator`` (an np.random.Generator; default the library RNG,
-    ``gw.manual_seed``); eval mode is the identity.
-
-    Shape: (N, C, H, W) or (N, C, L) -> same
-    """
-
-    def __init__(self, p=0.5, inplace=False, *, generator=None):
-        super().__init__()
-        check_probability("Dropout2d", "probability", p)
-        self.p, self.inplace, self.generator = p, inplace, generator
-
-    def forward(self, input):
-        if input.ndim not in (3, 4):
-            raise ValueError(f"{self!r}: expected input (N, C, H, W) or (N, C, L), got "
-                             f"{tuple(input.shape)}")
-        return F.dropout2d(input, self.p, self.training, generator=self.generator)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
