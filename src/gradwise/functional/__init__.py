@@ -16,6 +16,10 @@ from .loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
     nll_loss,
 )
+from .loss_extra import (
+    cosine_similarity, gaussian_nll_loss, huber_loss, kl_div, margin_ranking_loss, normalize,
+    pairwise_distance, pixel_shuffle, smooth_l1_loss, triplet_margin_loss,
+)
 from .linalg import bilinear, bmm, einsum, linear, matmul, mm
 from .gru import gru_cell, gru_sequence
 from .lstm import lstm_cell, lstm_sequence
