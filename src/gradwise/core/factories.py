@@ -1,16 +1,69 @@
-"""The torch-namespace factories and samplers beyond ``random.py``: ``*_like`` factories,
-``as_tensor``, ``Generator``, ``multinomial``, ``bernoulli``, ``normal``.
+"""The torch-namespace tensor factories: zeros, ones, empty, full, arange, linspace, eye and the
+``*_like`` family, ``as_tensor``, ``Generator``, and the samplers beyond ``random.py``'s
+(``multinomial``, ``bernoulli``, ``normal``).
 
-All draw from the library RNG unless a ``generator`` is given, and check ``device=``.
+The samplers draw from the library RNG unless a ``generator`` is given; every factory checks
+``device=``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .device import check_device
-from .dtype import infer_array
-from .random import _rng
+from .dtype import get_default_dtype, infer_array
+from .random import _dtype, _rng, _shape
 from .tensor import Tensor
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device, "zeros")
+    return Tensor(np.zeros(_shape(size), _dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device, "ones")
+    return Tensor(np.ones(_shape(size), _dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device, "empty")
+    return Tensor(np.empty(_shape(size), _dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device, "full")
+    if dtype is None and isinstance(fill_value, (bool, int)) and not isinstance(fill_value, float):
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    return Tensor(np.full(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "zeros_like")
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "ones_like")
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    check_device(device, "arange")
+    if end is None:
+        start, end = 0, start
+    is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dtype = np.dtype(dtype) if dtype is not None else (np.int64 if is_int else get_default_dtype())
+    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    check_device(device, "linspace")
+    return Tensor(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    check_device(device, "eye")
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
 class Generator(np.random.Generator):

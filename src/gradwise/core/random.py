@@ -1,4 +1,5 @@
-"""The library RNG (one NumPy Generator, seeded by ``manual_seed``) and tensor factories."""
+"""The library RNG (one NumPy Generator, seeded by ``manual_seed``) and the samplers that draw
+from it: rand, randn, randint, randperm. The deterministic factories live in ``factories.py``."""
 from __future__ import annotations
 
 import numpy as np
@@ -38,57 +39,6 @@ def _dtype(dtype):
     return np.dtype(dtype) if dtype is not None else get_default_dtype()
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None):
-    check_device(device, "zeros")
-    return Tensor(np.zeros(_shape(size), _dtype(dtype)), requires_grad)
-
-
-def ones(*size, dtype=None, requires_grad=False, device=None):
-    check_device(device, "ones")
-    return Tensor(np.ones(_shape(size), _dtype(dtype)), requires_grad)
-
-
-def empty(*size, dtype=None, requires_grad=False, device=None):
-    check_device(device, "empty")
-    return Tensor(np.empty(_shape(size), _dtype(dtype)), requires_grad)
-
-
-def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    check_device(device, "full")
-    if dtype is None and isinstance(fill_value, (bool, int)) and not isinstance(fill_value, float):
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
-    return Tensor(np.full(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
-
-
-def zeros_like(t, dtype=None, requires_grad=False, device=None):
-    check_device(device, "zeros_like")
-    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad)
-
-
-def ones_like(t, dtype=None, requires_grad=False, device=None):
-    check_device(device, "ones_like")
-    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    check_device(device, "arange")
-    if end is None:
-        start, end = 0, start
-    is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dtype = np.dtype(dtype) if dtype is not None else (np.int64 if is_int else get_default_dtype())
-    return Tensor(np.arange(start, end, step, dtype=dtype), requires_grad)
-
-
-def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
-    check_device(device, "linspace")
-    return Tensor(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
-
-
-def eye(n, m=None, dtype=None, requires_grad=False, device=None):
-    check_device(device, "eye")
-    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
-
-
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform on [0, 1) from the library RNG."""
     check_device(device, "rand")
@@ -116,3 +66,15 @@ def randint(low, high=None, size=(), dtype=None, device=None):
 def randperm(n, dtype=None, device=None):
     check_device(device, "randperm")
     return Tensor(_rng[0].permutation(n).astype(dtype or np.int64))
+
+
+_MOVED_TO_FACTORIES = frozenset(('zeros', 'ones', 'empty', 'full', 'zeros_like', 'ones_like', 'arange', 'linspace', 'eye'))
+
+
+def __getattr__(name):
+    """The deterministic factories' former home: ``core.random.zeros`` still resolves."""
+    if name in _MOVED_TO_FACTORIES:
+        from . import factories
+
+        return getattr(factories, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
