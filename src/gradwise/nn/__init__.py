@@ -8,6 +8,10 @@ from .embedding import Embedding
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module
+from .loss_extra import (
+    CosineSimilarity, GaussianNLLLoss, HuberLoss, KLDivLoss, MarginRankingLoss, PairwiseDistance,
+    PixelShuffle, SmoothL1Loss, TripletMarginLoss,
+)
 from .data_parallel import DataParallel
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
