@@ -70,3 +70,20 @@ def test_source_files_stay_small():
     big = [(str(p.relative_to(SRC)), n) for p in FILES
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800]
     assert not big, f"split these files (STYLE: about 600 lines): {big}"
+
+
+FUNCTIONAL = sorted((SRC / "functional").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FUNCTIONAL, ids=[str(p.relative_to(SRC)) for p in FUNCTIONAL])
+def test_functional_kernels_are_pure_numpy(path):
+    """Every ``x_forward``/``x_backward`` pair in functional works on ndarrays: Tensor appears only
+    in the wrappers that hand the pair to apply_op (and in Tensor-level composites)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for name, fn in defs.items():
+        stem = name.removesuffix("_forward").removesuffix("_backward")
+        if stem == name or f"{stem}_forward" not in defs or f"{stem}_backward" not in defs:
+            continue
+        uses = [n.lineno for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == "Tensor"]
+        assert not uses, f"{path}:{uses[0]}: kernel {name} uses Tensor (kernels take ndarrays)"
