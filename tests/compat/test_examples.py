@@ -21,7 +21,8 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 from run_with_gradwise import gradwise_as_torch  # noqa: E402
 
-_LOSS = re.compile(r"loss ([-+0-9.eE]+|nan|inf)")
+# "loss 2.3", "loss_D 1.4", "valid loss 2.2": every number printed after a loss label
+_LOSS = re.compile(r"\bloss\w* ([-+0-9.eE]+|nan|inf)\b")
 
 
 def run_program(name, steps, capsys, monkeypatch, gradwise):
@@ -31,9 +32,11 @@ def run_program(name, steps, capsys, monkeypatch, gradwise):
     capsys.readouterr()
     if gradwise:
         with gradwise_as_torch():
-            runpy.run_path(str(path), run_name="__main__")
+            namespace = runpy.run_path(str(path), run_name="__main__")
     else:
-        runpy.run_path(str(path), run_name="__main__")
+        namespace = runpy.run_path(str(path), run_name="__main__")
+    expected = sys.modules["gradwise"] if gradwise else torch
+    assert namespace["torch"] is expected and namespace["F"].__name__.endswith("nn.functional")
     out = capsys.readouterr().out
     return np.array([float(v) for v in _LOSS.findall(out)])
 
@@ -52,7 +55,8 @@ def test_gradwise_as_torch_swaps_the_modules_and_puts_torch_back():
 
 
 @pytest.mark.parametrize("name, steps", [
-    ("cnn_mnist", 3),
+    ("cnn_mnist", 3), ("lstm_lm", 3), ("seq2seq_attention", 3), ("vae", 3), ("dcgan", 3),
+    ("transformer_lm", 3),
 ])
 def test_example_gives_pytorch_losses_under_gradwise(name, steps, capsys, monkeypatch):
     theirs = run_program(name, steps, capsys, monkeypatch, gradwise=False)
