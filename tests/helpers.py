@@ -20,6 +20,11 @@ def to_gw(a, requires_grad=True):
     return gw.tensor(a, requires_grad=requires_grad and np.issubdtype(a.dtype, np.floating))
 
 
+def leaf(a):
+    """A gradwise leaf for gradcheck (``to_gw``), passing None through for absent biases."""
+    return None if a is None else to_gw(a)
+
+
 def compare_with_torch(gw_fn, torch_fn, arrays, atol=1e-10, rtol=1e-7, seed=0):
     """Run gw_fn(*gw_tensors) and torch_fn(*torch_tensors) on the same arrays; compare the
     outputs (shape, dtype, values) and the gradient of Σ v·out for every floating input."""

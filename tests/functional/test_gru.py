@@ -8,6 +8,7 @@ from gradwise import nn
 from gradwise.autograd import gradcheck
 from gradwise.functional import gru_cell, gru_sequence
 from gradwise.functional.gru import gru_forward
+from helpers import leaf
 
 T, N, D, H = 4, 3, 3, 2
 
@@ -15,10 +16,6 @@ T, N, D, H = 4, 3, 3, 2
 def params(rng, bias=True, scale=0.7):
     p = [rng.standard_normal((3 * H, D)) * scale, rng.standard_normal((3 * H, H)) * scale]
     return p + ([rng.standard_normal(3 * H) * scale for _ in range(2)] if bias else [None, None])
-
-
-def leaf(a):
-    return None if a is None else gw.tensor(a, requires_grad=True)
 
 
 @pytest.mark.parametrize("reset_after", [True, False])

@@ -7,6 +7,7 @@ import gradwise as gw
 from gradwise.autograd import gradcheck
 from gradwise.functional import lstm_cell, lstm_sequence
 from gradwise.functional.lstm import lstm_backward, lstm_forward
+from helpers import leaf
 
 T, N, D, H, P = 4, 3, 3, 2, 1
 
@@ -17,10 +18,6 @@ def params(rng, proj=False, bias=True, scale=0.6):
     p += [rng.standard_normal(G) * scale, rng.standard_normal(G) * scale] if bias else [None, None]
     p.append(rng.standard_normal((P, H)) * scale if proj else None)
     return p
-
-
-def leaf(a):
-    return None if a is None else gw.tensor(a, requires_grad=True)
 
 
 @pytest.mark.parametrize("reverse", [False, True])

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-import gradwise as gw
 from gradwise.autograd import gradcheck
 from gradwise.functional import rnn_cell, rnn_sequence
 from gradwise.functional.rnn import rnn_forward
 from gradwise.functional.rnn_common import pack_padded, pad_packed
+from helpers import leaf
 
 T, N, D, H = 5, 3, 3, 4
 
@@ -14,10 +14,6 @@ T, N, D, H = 5, 3, 3, 4
 def params(rng, bias=True, scale=0.6):
     p = [rng.standard_normal((H, D)) * scale, rng.standard_normal((H, H)) * scale]
     return p + ([rng.standard_normal(H) * scale for _ in range(2)] if bias else [None, None])
-
-
-def leaf(a):
-    return None if a is None else gw.tensor(a, requires_grad=True)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
