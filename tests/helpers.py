@@ -56,3 +56,24 @@ def compare_with_torch(gw_fn, torch_fn, arrays, atol=1e-10, rtol=1e-7, seed=0):
         np.testing.assert_allclose(gi.grad.array, ti.grad.numpy(), atol=atol, rtol=rtol,
                                    err_msg=f"gradient of input {i}")
     return g_outs
+
+
+def assert_output_like_torch(g, t, atol=1e-10, rtol=1e-8):
+    """A gradwise output against PyTorch's: shape and dtype, then the values."""
+    assert g.shape == tuple(t.shape) and g.dtype == t.detach().numpy().dtype
+    np.testing.assert_allclose(g.array, t.detach().numpy(), atol=atol, rtol=rtol)
+
+
+def assert_grads_like_torch(g_in, t_in, g_module, t_module, atol=1e-10, rtol=1e-8,
+                            same_names=False):
+    """After both backward passes: the gradient of every input and of every PyTorch parameter
+    equals gradwise's (``same_names``: and the two modules have the same parameter names)."""
+    for i, (a, b) in enumerate(zip(g_in, t_in)):
+        np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=atol, rtol=rtol,
+                                   err_msg=f"input {i}")
+    ours = dict(g_module.named_parameters())
+    if same_names:
+        assert sorted(ours) == sorted(n for n, _ in t_module.named_parameters())
+    for name, p in t_module.named_parameters():
+        np.testing.assert_allclose(ours[name].grad.array, p.grad.numpy(), atol=atol, rtol=rtol,
+                                   err_msg=name)

@@ -7,6 +7,7 @@ import torch
 
 import gradwise as gw
 from gradwise.autograd import gradcheck
+from helpers import assert_grads_like_torch, assert_output_like_torch, to_gw, to_torch
 
 
 def _pair(dtype=torch.float64, **kw):
@@ -31,13 +32,11 @@ def _inputs(rng, kw, L=4, S=6, N=3, dtype=np.float64):
 
 def _compare(t, g, arrays, atol=1e-10, rtol=1e-8, **call):
     """Forward and the gradients of Σ r·out + Σ r'·weights w.r.t. inputs and parameters."""
-    tin = [torch.tensor(a, requires_grad=True) for a in arrays]
-    gin = [gw.tensor(a, requires_grad=True) for a in arrays]
+    tin, gin = [to_torch(a) for a in arrays], [to_gw(a) for a in arrays]
     t_call = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in call.items()}
     to, tw = t(*tin, **t_call)
     go, gw_ = g(*gin, **call)
-    assert go.shape == tuple(to.shape) and go.dtype == to.detach().numpy().dtype
-    np.testing.assert_allclose(go.array, to.detach().numpy(), atol=atol, rtol=rtol)
+    assert_output_like_torch(go, to, atol, rtol)
     rng = np.random.default_rng(1)
     r = rng.standard_normal(go.shape).astype(go.dtype)
     t_loss, g_loss = (to * torch.tensor(r)).sum(), (go * gw.tensor(r)).sum()
@@ -50,13 +49,7 @@ def _compare(t, g, arrays, atol=1e-10, rtol=1e-8, **call):
         assert gw_ is None
     t_loss.backward()
     g_loss.backward()
-    for i, (a, b) in enumerate(zip(gin, tin)):
-        np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=atol, rtol=rtol,
-                                   err_msg=f"input {i}")
-    ours = dict(g.named_parameters())
-    for name, p in t.named_parameters():
-        np.testing.assert_allclose(ours[name].grad.array, p.grad.numpy(), atol=atol, rtol=rtol,
-                                   err_msg=name)
+    assert_grads_like_torch(gin, tin, g, t, atol, rtol)
 
 
 CONFIGS = [{}, {"batch_first": True}, {"kdim": 3, "vdim": 5}, {"bias": False},

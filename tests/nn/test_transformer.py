@@ -7,6 +7,7 @@ import torch
 
 import gradwise as gw
 from gradwise.autograd import gradcheck
+from helpers import assert_grads_like_torch, assert_output_like_torch, to_gw, to_torch
 
 
 def _load(g, t):
@@ -16,22 +17,13 @@ def _load(g, t):
 
 def _compare(g, t, arrays, g_kw=None, t_kw=None, atol=1e-10, rtol=1e-8):
     g_kw, t_kw = g_kw or {}, t_kw or {}
-    tin = [torch.tensor(a, requires_grad=True) for a in arrays]
-    gin = [gw.tensor(a, requires_grad=True) for a in arrays]
+    tin, gin = [to_torch(a) for a in arrays], [to_gw(a) for a in arrays]
     to, go = t(*tin, **t_kw), g(*gin, **g_kw)
-    assert go.shape == tuple(to.shape) and go.dtype == to.detach().numpy().dtype
-    np.testing.assert_allclose(go.array, to.detach().numpy(), atol=atol, rtol=rtol)
+    assert_output_like_torch(go, to, atol, rtol)
     r = np.random.default_rng(1).standard_normal(go.shape).astype(go.dtype)
     (to * torch.tensor(r)).sum().backward()
     (go * gw.tensor(r)).sum().backward()
-    for i, (a, b) in enumerate(zip(gin, tin)):
-        np.testing.assert_allclose(a.grad.array, b.grad.numpy(), atol=atol, rtol=rtol,
-                                   err_msg=f"input {i}")
-    ours = dict(g.named_parameters())
-    assert sorted(ours) == sorted(n for n, _ in t.named_parameters())
-    for name, p in t.named_parameters():
-        np.testing.assert_allclose(ours[name].grad.array, p.grad.numpy(), atol=atol, rtol=rtol,
-                                   err_msg=name)
+    assert_grads_like_torch(gin, tin, g, t, atol, rtol, same_names=True)
 
 
 def _noisy_biases(t):
