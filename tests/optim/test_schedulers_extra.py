@@ -41,33 +41,33 @@ def _run(gw_opt, t_opt, gw_s, t_s, steps):
     return seq_gw, seq_t
 
 
+# (scheduler, optimizer, optimizer kwargs, scheduler kwargs, steps)
 CASES = [
-    ("LinearLR", {}, dict(momentum=0.9), {}, 12),
-    ("LinearLR", {}, {}, dict(start_factor=0.25, end_factor=0.9, total_iters=7), 12),
-    ("CyclicLR", {}, dict(momentum=0.9), dict(base_lr=0.01, max_lr=0.1, step_size_up=4), 30),
-    ("CyclicLR", {}, dict(momentum=0.9),
+    ("LinearLR", "SGD", dict(momentum=0.9), {}, 12),
+    ("LinearLR", "SGD", {}, dict(start_factor=0.25, end_factor=0.9, total_iters=7), 12),
+    ("CyclicLR", "SGD", dict(momentum=0.9), dict(base_lr=0.01, max_lr=0.1, step_size_up=4), 30),
+    ("CyclicLR", "SGD", dict(momentum=0.9),
      dict(base_lr=[0.01, 0.02], max_lr=[0.1, 0.3], step_size_up=3, step_size_down=5,
           mode="triangular2"), 40),
-    ("CyclicLR", {}, dict(momentum=0.9),
+    ("CyclicLR", "SGD", dict(momentum=0.9),
      dict(base_lr=0.01, max_lr=0.1, step_size_up=3, mode="exp_range", gamma=0.95), 30),
     ("CyclicLR", "Adam", {}, dict(base_lr=0.001, max_lr=0.01, step_size_up=2,
                                   scale_fn=lambda x: 0.9 ** x, scale_mode="iterations"), 20),
-    ("CyclicLR", {}, {}, dict(base_lr=0.01, max_lr=0.1, step_size_up=3,
-                              cycle_momentum=False), 20),
-    ("CosineAnnealingWarmRestarts", {}, {}, dict(T_0=5), 30),
-    ("CosineAnnealingWarmRestarts", {}, {}, dict(T_0=3, T_mult=2, eta_min=0.001), 30),
-    ("OneCycleLR", {}, dict(momentum=0.9), dict(max_lr=0.5, total_steps=25), 25),
+    ("CyclicLR", "SGD", {}, dict(base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                 cycle_momentum=False), 20),
+    ("CosineAnnealingWarmRestarts", "SGD", {}, dict(T_0=5), 30),
+    ("CosineAnnealingWarmRestarts", "SGD", {}, dict(T_0=3, T_mult=2, eta_min=0.001), 30),
+    ("OneCycleLR", "SGD", dict(momentum=0.9), dict(max_lr=0.5, total_steps=25), 25),
     ("OneCycleLR", "Adam", {}, dict(max_lr=[0.01, 0.02], epochs=4, steps_per_epoch=5,
                                     anneal_strategy="linear", three_phase=True), 20),
-    ("OneCycleLR", {}, {}, dict(max_lr=0.3, total_steps=16, pct_start=0.25,
-                                cycle_momentum=False, div_factor=10.0,
-                                final_div_factor=100.0), 16),
+    ("OneCycleLR", "SGD", {}, dict(max_lr=0.3, total_steps=16, pct_start=0.25,
+                                   cycle_momentum=False, div_factor=10.0,
+                                   final_div_factor=100.0), 16),
 ]
 
 
-@pytest.mark.parametrize("name, opt_name, opt_kwargs, kwargs, steps", [
-    (n, o if isinstance(o, str) else "SGD", ok, k, s) for n, o, ok, k, s in CASES
-], ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize("name, opt_name, opt_kwargs, kwargs, steps", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_scheduler_lr_and_momentum_sequences_match_torch(name, opt_name, opt_kwargs, kwargs,
                                                         steps):
     gw_opt, t_opt = _pair(opt_name, **opt_kwargs)

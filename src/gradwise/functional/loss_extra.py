@@ -27,7 +27,10 @@ def _cast(d, x):
 
 # -- regression ---------------------------------------------------------------------------------
 def smooth_l1_loss_forward(x, y, reduction="mean", beta=1.0):
-    """ℓ = ½ d²/β if |d| < β else |d| − ½β, d = x − y (β = 0: |d|).  Shape: (*) -> () or (*)."""
+    """ℓ = ½ d²/β if |d| < β else |d| − ½β, d = x − y (β = 0: |d|).
+
+    Shape: x, y (*) -> () or (*) for 'none'.
+    """
     d = x - y
     a = np.abs(d)
     if beta == 0:
@@ -57,7 +60,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss_forward(x, y, reduction="mean", delta=1.0):
-    """ℓ = ½ d² if |d| < δ else δ(|d| − ½δ), d = x − y (= δ · smooth_l1 with β = δ)."""
+    """ℓ = ½ d² if |d| < δ else δ(|d| − ½δ), d = x − y (δ · smooth_l1 with β = δ).
+
+    Shape: x, y (*) -> () or (*) for 'none'.
+    """
     d = x - y
     a = np.abs(d)
     loss = np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
@@ -85,7 +91,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 def kl_div_forward(x, t, reduction="mean", log_target=False):
     """ℓ = t (log t − x), with 0 log 0 = 0; ``log_target``: ℓ = eᵗ (t − x).
 
-    Shape: x (*) log-probabilities, t (*) -> () or (*); 'batchmean' divides the sum by N = x.shape[0].
+    Shape: x (*) log-probabilities, t (*) -> () or (*); 'batchmean' divides the sum by
+    N = x.shape[0].
     """
     if log_target:
         et = np.exp(t)
@@ -224,15 +231,20 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """Σ_dim (x₁ / max(‖x₁‖, eps)) (x₂ / max(‖x₂‖, eps)).  Shape: x1, x2 broadcastable (*) ->
-    the broadcast shape without ``dim``."""
+    """Σ_dim (x₁ / max(‖x₁‖, eps)) (x₂ / max(‖x₂‖, eps)).
+
+    Shape: x1, x2 broadcastable (*) -> the broadcast shape without ``dim``.
+    """
     n1 = E.clamp(norm(x1, 2, dim, keepdim=True), min=eps)
     n2 = E.clamp(norm(x2, 2, dim, keepdim=True), min=eps)
     return R.sum((x1 / n1) * (x2 / n2), dim)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """‖x₁ − x₂ + eps‖_p over the last dimension.  Shape: (N, D), (N, D) -> (N,) (or (D,) -> ())."""
+    """‖x₁ − x₂ + eps‖_p over the last dimension.
+
+    Shape: (N, D), (N, D) -> (N,) ((N, 1) with keepdim); (D,), (D,) -> ().
+    """
     a, b = _array(x1), _array(x2)
     nd = max(a.ndim, b.ndim)
     return norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim=keepdim)
@@ -262,7 +274,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 def pixel_shuffle(input, upscale_factor):
-    """Rearrange (*, C·r², H, W) into (*, C, H·r, W·r) (sub-pixel convolution, Shi et al. 2016)."""
+    """Rearrange (*, C·r², H, W) into (*, C, H·r, W·r) (sub-pixel convolution, Shi et al.
+    2016)."""
     x = _array(input)
     r = int(upscale_factor)
     if x.ndim < 3:
