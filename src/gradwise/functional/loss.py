@@ -361,6 +361,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # -- binary classification -----------------------------------------------------------------------
+def _binary_arrays(fn, input, target):
+    """The arrays of a binary loss's input and target: same shape, one floating dtype."""
+    x, t = _array(input), _array(target)
+    _check_same_shape(fn, x, t)
+    _check_float(fn, "input", x)
+    _check_float(fn, "target", t)
+    if t.dtype != x.dtype:
+        raise ValueError(f"{fn}: expected target of the input's dtype {x.dtype}, got {t.dtype}")
+    return x, t
+
+
 def binary_cross_entropy_forward(x, y, weight=None, reduction="mean"):
     """ℓ_i = −w_i [y_i log x_i + (1 − y_i) log(1 − x_i)], each log clamped at −100 like PyTorch.
 
@@ -392,12 +403,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """Binary cross-entropy between probabilities ``input`` in [0, 1] and targets ``target``."""
     fn = "binary_cross_entropy"
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = _array(input), _array(target)
-    _check_same_shape(fn, x, t)
-    _check_float(fn, "input", x)
-    _check_float(fn, "target", t)
-    if t.dtype != x.dtype:
-        raise ValueError(f"{fn}: expected target of the input's dtype {x.dtype}, got {t.dtype}")
+    x, t = _binary_arrays(fn, input, target)
     if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails both comparisons
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1, got range "
                          f"[{x.min()}, {x.max()}]")
@@ -449,12 +455,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     fn = "binary_cross_entropy_with_logits"
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = _array(input), _array(target)
-    _check_same_shape(fn, x, t)
-    _check_float(fn, "input", x)
-    _check_float(fn, "target", t)
-    if t.dtype != x.dtype:
-        raise ValueError(f"{fn}: expected target of the input's dtype {x.dtype}, got {t.dtype}")
+    x, t = _binary_arrays(fn, input, target)
     w = _check_broadcasts(fn, "weight", _array(weight), x)
     pw = _check_broadcasts(fn, "pos_weight", _array(pos_weight), x)
     return apply_op(binary_cross_entropy_with_logits_forward,
