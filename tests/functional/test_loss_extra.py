@@ -59,6 +59,7 @@ def test_huber_loss_matches_torch(reduction, delta):
             _arrays((3, 6), (3, 6)))
 
 
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides:UserWarning")
 @pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_matches_torch(reduction, log_target):
