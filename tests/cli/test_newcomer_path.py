@@ -42,8 +42,8 @@ def imported_modules(path: pathlib.Path) -> set:
 
 def test_every_package_the_tests_import_is_in_the_test_extra():
     provided = requirements("test") | requirements("dependencies")
-    local = {p.stem for p in TESTS.rglob("*.py")} | {p.name for p in TESTS.rglob("*")
-                                                     if p.is_dir()} | {"gradwise", "tests"}
+    local = ({p.stem for p in TESTS.rglob("*.py")} | {p.name for p in TESTS.rglob("*") if p.is_dir()}
+             | {p.stem for p in (TESTS.parent / "examples").glob("*.py")} | {"gradwise", "tests"})
     distributions = importlib.metadata.packages_distributions()
     missing = {}
     for path in sorted(TESTS.rglob("*.py")):

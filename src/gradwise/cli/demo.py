@@ -33,10 +33,10 @@ from ..train.tasks._lm import RNNLanguageModel
 def demo_config(quick: bool, time_budget: float, runs_dir: str) -> charlm.Config:
     if quick:   # seconds, for tests: a tiny model on a small slice
         return charlm.Config(corpus="stdlib", max_chars=20_000, embed_size=16, hidden_size=32,
-                             bptt=32, batch_size=8, max_steps=4, sample_length=80,
+                             bptt=32, batch_size=8, epochs=None, max_steps=4, sample_length=80,
                              runs_dir=runs_dir, log_every=1)
     return charlm.Config(corpus="stdlib", max_chars=600_000, embed_size=32, hidden_size=128,
-                         bptt=64, batch_size=32, lr=3e-3, clip=5.0, max_steps=600,
+                         bptt=64, batch_size=32, lr=3e-3, clip=5.0, epochs=None, max_steps=600,
                          time_budget=time_budget, sample_length=400, temperature=0.7,
                          runs_dir=runs_dir, log_every=10)
 
