@@ -30,7 +30,7 @@ DESCRIPTION = "character-level LSTM language model (stdlib source, tiny-shakespe
 class Config(TaskConfig):
     corpus: str = "stdlib"           # stdlib | shakespeare | path/to/file.txt
     max_chars: int = 1_200_000       # characters of the corpus to use (all of tiny-shakespeare)
-    epochs: int | None = 3
+    epochs: int | None = 5
     cell: str = "lstm"               # rnn | lstm | gru
     embed_size: int = 32
     hidden_size: int = 128
