@@ -248,15 +248,18 @@ class Tensor:
     def _write(self, values):
         """Overwrite every element with ``values`` (broadcast), outside autograd."""
         if autograd.is_grad_enabled() and self.requires_grad:
-            if self.is_leaf:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation: "
-                    "wrap it in `with gw.no_grad():` or write through `.data`"
-                )
-            self._node, self._index, self.requires_grad = None, 0, False  # values no longer depend on the graph
+            self._refuse_leaf_inplace()
+            self._node, self._index, self.requires_grad = None, 0, False  # no longer graph values
         self.array[...] = values
         self._counter.bump()
         return self
+
+    def _refuse_leaf_inplace(self):
+        if self.is_leaf:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation: "
+                "wrap it in `with gw.no_grad():` or write through `.data`"
+            )
 
     def _inplace(self, op, *args, **kwargs):
         """Apply the out-of-place ``op(self, *args)`` and store the result in this tensor's memory.
@@ -270,11 +273,8 @@ class Tensor:
             with autograd.no_grad():
                 out = op(self, *args, **kwargs)
             return self._store(out, op)
-        if self.is_leaf and self.requires_grad:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation: "
-                "wrap it in `with gw.no_grad():` or write through `.data`"
-            )
+        if self.requires_grad:
+            self._refuse_leaf_inplace()
         old = Tensor(self.array.copy())
         old._node, old._index, old.requires_grad = self._node, self._index, self.requires_grad
         out = op(old, *args, **kwargs)
@@ -283,16 +283,13 @@ class Tensor:
         return self
 
     def _store(self, out, op):
+        name = getattr(op, "__name__", "op")
         if out.shape != self.shape:
-            raise RuntimeError(
-                f"in-place {getattr(op, '__name__', 'op')}: result of shape {out.shape} does not "
-                f"fit the tensor's shape {self.shape}"
-            )
+            raise RuntimeError(f"in-place {name}: result of shape {out.shape} does not fit the "
+                               f"tensor's shape {self.shape}")
         if out.dtype != self.dtype and not np.can_cast(out.dtype, self.dtype, "same_kind"):
-            raise RuntimeError(
-                f"in-place {getattr(op, '__name__', 'op')}: result type {out.dtype} can't be cast "
-                f"to the tensor's dtype {self.dtype}"
-            )
+            raise RuntimeError(f"in-place {name}: result type {out.dtype} can't be cast to the "
+                               f"tensor's dtype {self.dtype}")
         self.array[...] = out.array
         self._counter.bump()
         return self
