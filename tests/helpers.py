@@ -1,4 +1,6 @@
 """Shared test helpers: run the same computation in gradwise and PyTorch and compare."""
+import json
+
 import numpy as np
 import torch
 
@@ -77,3 +79,10 @@ def assert_grads_like_torch(g_in, t_in, g_module, t_module, atol=1e-10, rtol=1e-
     for name, p in t_module.named_parameters():
         np.testing.assert_allclose(ours[name].grad.array, p.grad.numpy(), atol=atol, rtol=rtol,
                                    err_msg=name)
+
+
+def edit_json(path, change):
+    """Rewrite the JSON file at ``path`` with ``change(obj)`` applied (a crafted-file helper)."""
+    obj = json.loads(path.read_text())
+    change(obj)
+    path.write_text(json.dumps(obj))

@@ -1,13 +1,12 @@
 """``--resume`` validates before it writes; ``eval`` refuses checkpoints edited into wrong
 types or sizes and escapes what it prints from them; a kill during the epoch-end validation
 does not duplicate metric rows."""
-import json
-
 import pytest
 
 from gradwise import cli
 from gradwise.cli import main
 from gradwise.train.trainer import Trainer
+from helpers import edit_json
 
 from .test_cli import TINY, assert_user_error, run_cli
 
@@ -39,10 +38,7 @@ def test_a_refused_resume_changes_nothing_in_the_run(capsys, adding_run):
 
 
 def test_resume_refuses_a_config_json_with_wrong_types(capsys, adding_run):
-    path = adding_run / "config.json"
-    config = json.loads(path.read_text())
-    config["hidden_size"] = "8"
-    path.write_text(json.dumps(config))
+    edit_json(adding_run / "config.json", lambda c: c.update(hidden_size="8"))
     code, _, err = run_cli(capsys, "train", "adding", "--resume", adding_run)
     assert_user_error(code, err, "config.json: option 'hidden_size' must be an integer")
 
@@ -50,12 +46,6 @@ def test_resume_refuses_a_config_json_with_wrong_types(capsys, adding_run):
 def ckpt_json(run_dir):
     (path,) = (run_dir / "checkpoints").glob("ckpt-*.json")
     return path
-
-
-def edit(path, change):
-    meta = json.loads(path.read_text())
-    change(meta)
-    path.write_text(json.dumps(meta))
 
 
 @pytest.mark.parametrize("change, fragment", [
@@ -73,13 +63,13 @@ def edit(path, change):
 ])
 def test_eval_refuses_checkpoints_with_wrong_types_or_sizes(capsys, adding_run, change,
                                                             fragment):
-    edit(ckpt_json(adding_run), change)
+    edit_json(ckpt_json(adding_run), change)
     code, _, err = run_cli(capsys, "eval", adding_run)
     assert_user_error(code, err, fragment)
 
 
 def test_eval_escapes_control_characters_of_names_read_from_the_checkpoint(capsys, adding_run):
-    edit(ckpt_json(adding_run), lambda m: m["model"].update(name="\x1b]0;owned\x07lstm"))
+    edit_json(ckpt_json(adding_run), lambda m: m["model"].update(name="\x1b]0;owned\x07lstm"))
     code, out, err = run_cli(capsys, "eval", adding_run)
     assert code == 0, err
     assert "\x1b" not in out and "\x07" not in out

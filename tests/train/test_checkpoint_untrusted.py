@@ -13,6 +13,7 @@ from gradwise.train.checkpoint import (
     CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint,
 )
 from gradwise.train.logging import remove_partial_writes
+from helpers import edit_json
 
 
 def small_model():
@@ -27,12 +28,6 @@ def saved(tmp_path):
     return path
 
 
-def edit(path, change):
-    meta = json.loads(path.read_text())
-    change(meta)
-    path.write_text(json.dumps(meta))
-
-
 @pytest.mark.parametrize("change, fragment", [
     (lambda m: m.update(model="mlp"), "'model' must be an object, got str"),
     (lambda m: m.update(step="3"), "'step' must be an integer >= 0, got str '3'"),
@@ -44,7 +39,7 @@ def edit(path, change):
     (lambda m: m.update(extra=[1]), "'extra' must be a JSON object"),
 ])
 def test_checkpoint_json_with_wrong_types_is_refused(saved, change, fragment):
-    edit(saved, change)
+    edit_json(saved, change)
     with pytest.raises(CheckpointError, match="checkpoint field") as info:
         load_checkpoint(saved)
     assert fragment in str(info.value)
@@ -53,21 +48,21 @@ def test_checkpoint_json_with_wrong_types_is_refused(saved, change, fragment):
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/ckpt.safetensors",
                                   "..", "ckpt.json"])
 def test_tensors_file_is_confined_to_the_checkpoint_folder(saved, name):
-    edit(saved, lambda m: m.update(tensors_file=name))
+    edit_json(saved, lambda m: m.update(tensors_file=name))
     with pytest.raises(CheckpointError, match="tensors_file"):
         load_checkpoint(saved)
 
 
 def test_model_config_larger_than_every_stored_dimension_is_refused_before_allocating(saved,
                                                                                      monkeypatch):
-    edit(saved, lambda m: m["model"]["config"].update(hidden=10**12))
+    edit_json(saved, lambda m: m["model"]["config"].update(hidden=10**12))
     monkeypatch.setattr(checkpoint, "_safetensors", lambda: pytest.fail("tensors were loaded"))
     with pytest.raises(CheckpointError, match="asks for size 1000000000000"):
         load_checkpoint(saved)
 
 
 def test_header_shapes_are_compared_with_the_metadata_before_loading(saved, monkeypatch):
-    edit(saved, lambda m: m["model"]["keys"]["0.weight"].update(shape=[80000, 3]))
+    edit_json(saved, lambda m: m["model"]["keys"]["0.weight"].update(shape=[80000, 3]))
     monkeypatch.setattr(checkpoint, "_safetensors", lambda: pytest.fail("tensors were loaded"))
     with pytest.raises(CheckpointError, match=r"has shape \(8, 3\), the metadata says"):
         load_checkpoint(saved)
@@ -84,7 +79,7 @@ def test_safetensors_header_with_absurd_size_is_refused(saved):
     data = bytearray(tensors.read_bytes())
     data[:8] = (1 << 62).to_bytes(8, "little")
     tensors.write_bytes(bytes(data))
-    edit(saved, lambda m: m.update(tensors_sha256=checkpoint._sha256(tensors)))
+    edit_json(saved, lambda m: m.update(tensors_sha256=checkpoint._sha256(tensors)))
     with pytest.raises(CheckpointError, match="not a safetensors file"):
         load_checkpoint(saved)
 
