@@ -23,7 +23,8 @@ from .rnn_lm import RNNLanguageModel, rnn_lm
 from .seq2seq import Hypothesis, Seq2Seq, Seq2SeqConfig, seq2seq
 from .resnet import (
     BasicBlock, Bottleneck, CifarResNet, CifarResNetConfig, ResNet, ResNetConfig, resnet18,
-    resnet20, resnet32, resnet34, resnet44, resnet50, resnet56, resnet101, resnet110, resnet152,
+    plain20, plain56, resnet20, resnet32, resnet34, resnet44, resnet50, resnet56, resnet101,
+    resnet110, resnet152,
     resnext50_32x4d, wide_resnet50_2,
 )
 from .tagger import BiLSTMTagger, CharCNN, bilstm_tagger

@@ -262,7 +262,11 @@ class ShortcutA(nn.Module):
 
 
 class CifarBasicBlock(nn.Module):
-    """Basic block with an option-A or option-B shortcut (3×3, BN, ReLU, 3×3, BN; add; ReLU)."""
+    """Basic block with an option-A or option-B shortcut (3×3, BN, ReLU, 3×3, BN; add; ReLU).
+
+    ``shortcut="none"`` drops the addition: the "plain" block of He et al.'s Figure 6
+    (relu(BN(conv(relu(BN(conv x)))))), the same layers without the identity path.
+    """
 
     expansion = 1
 
@@ -273,8 +277,9 @@ class CifarBasicBlock(nn.Module):
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
+        self.residual = shortcut != "none"
         self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
+        if self.residual and (stride != 1 or in_planes != planes):
             if shortcut == "A":
                 self.shortcut = ShortcutA(in_planes, planes, stride)
             else:
@@ -284,23 +289,25 @@ class CifarBasicBlock(nn.Module):
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+        return self.relu(out + self.shortcut(x) if self.residual else out)
 
 
 @dataclass
 class CifarResNetConfig:
-    """depth = 6n + 2; shortcut "A" (zero-padding identity, the paper's CIFAR choice) or "B"."""
+    """depth = 6n + 2; shortcut "A" (zero-padding identity, the paper's CIFAR choice), "B"
+    (1×1 projection where the shape changes) or "none" (the plain network)."""
 
     depth: int = 20
     num_classes: int = 10
     shortcut: str = "A"
+    in_channels: int = 3
     widths: tuple = field(default=(16, 32, 64))
 
 
 class CifarResNet(nn.Module):
     """CIFAR ResNet-(6n+2): 3×3 conv (16), stages of n blocks at 32², 16², 8², avg pool, fc.
 
-    Shape: (N, 3, 32, 32) -> (N, num_classes)
+    Shape: (N, in_channels, 32, 32) -> (N, num_classes)
     """
 
     def __init__(self, config: CifarResNetConfig | None = None, **kwargs):
@@ -309,12 +316,13 @@ class CifarResNet(nn.Module):
         if (cfg.depth - 2) % 6 or cfg.depth < 8:
             raise ValueError(f"CifarResNet: depth must be 6n + 2 (20, 32, 44, 56, 110, ...), got "
                              f"{cfg.depth}")
-        if cfg.shortcut not in ("A", "B"):
-            raise ValueError(f"CifarResNet: shortcut must be 'A' or 'B', got {cfg.shortcut!r}")
+        if cfg.shortcut not in ("A", "B", "none"):
+            raise ValueError(f"CifarResNet: shortcut must be 'A', 'B' or 'none', got "
+                             f"{cfg.shortcut!r}")
         self.config = cfg
         n = (cfg.depth - 2) // 6
         w = cfg.widths
-        self.conv1 = conv3x3(3, w[0])
+        self.conv1 = conv3x3(cfg.in_channels, w[0])
         self.bn1 = nn.BatchNorm2d(w[0])
         self.relu = nn.ReLU(inplace=True)
         in_planes = w[0]
@@ -372,3 +380,15 @@ def resnet56(*, weights=None, num_classes=10, shortcut="A", **kwargs):
 def resnet110(*, weights=None, num_classes=10, shortcut="A", **kwargs):
     """CIFAR ResNet-110 (1.7M parameters; 6.43% error)."""
     return _cifar(110, weights, num_classes=num_classes, shortcut=shortcut, **kwargs)
+
+
+@register
+def plain20(*, weights=None, num_classes=10, **kwargs):
+    """Plain-20: ResNet-20's layers without shortcuts (He et al. 2016, Figure 6 left)."""
+    return _cifar(20, weights, num_classes=num_classes, shortcut="none", **kwargs)
+
+
+@register
+def plain56(*, weights=None, num_classes=10, **kwargs):
+    """Plain-56: ResNet-56's layers without shortcuts; trains worse than plain-20 (Figure 1)."""
+    return _cifar(56, weights, num_classes=num_classes, shortcut="none", **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 TASKS = ("mnist", "charlm", "wordlm", "sentiment", "pos", "translate", "poetry", "adding", "esn",
-         "caption")
+         "caption", "degradation")
 
 
 def get_task(name: str):

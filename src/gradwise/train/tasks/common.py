@@ -125,7 +125,7 @@ class Parts:
 
     ``extra`` (JSON-able) goes into every checkpoint and is passed to the task's ``test``;
     ``summary`` is the banner after the task name. A model fitted in closed form has no
-    ``step_fn`` and a ``fit()`` instead.
+    ``step_fn`` and a ``fit()`` instead. ``scheduler`` builds a task's own LR schedule.
     """
 
     model: Any
@@ -143,6 +143,7 @@ class Parts:
     callbacks: list = dataclasses.field(default_factory=list)
     summary: str = ""
     fit: Callable | None = None
+    scheduler: Callable | None = None  # optimizer -> (scheduler, interval); replaces --scheduler
 
 
 def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool = False,
@@ -159,7 +160,8 @@ def train_task(task: str, config: TaskConfig, parts: Parts, run_dir, quiet: bool
         steps = len(parts.train_loader)
     except TypeError:
         steps = 1
-    scheduler, interval = make_scheduler(config, optimizer, steps)
+    scheduler, interval = (parts.scheduler(optimizer) if parts.scheduler is not None
+                           else make_scheduler(config, optimizer, steps))
     cbs = list(callbacks)
     if config.patience is not None:
         cbs.append(EarlyStopping(parts.monitor, parts.mode, patience=config.patience))
