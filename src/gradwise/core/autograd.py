@@ -87,7 +87,7 @@ class Node:
     """
 
     __slots__ = ("name", "backward", "cache", "inputs", "edges", "saved", "out_meta",
-                 "retained", "freed")
+                 "retained", "pre_hooks", "freed")
 
     def __init__(self, name, backward, cache, inputs, edges, out_meta):
         self.name = name
@@ -98,6 +98,7 @@ class Node:
         self.saved = ()
         self.out_meta = out_meta  # [(shape, dtype)] per output; None for a single output
         self.retained = None  # {output index: Tensor whose .grad must be kept} (retain_grad)
+        self.pre_hooks = None  # {output index: {handle id: hook}} (Tensor.register_hook)
         self.freed = False
 
     def __repr__(self):
@@ -246,12 +247,17 @@ def run_backward(root, gradient, retain_graph=False):
 
     Gradients wait in ``grads`` keyed by the producing node: one array for a single-output
     node, a list per output otherwise; each is summed as consumers hand theirs back.
+    A non-leaf's hooks run on its summed gradient just before its node's backward; a leaf
+    with hooks collects its gradients until the walk ends, then its hooks run once on the sum
+    and the result goes into ``.grad`` (PyTorch runs them when the leaf's last consumer is done;
+    the values are the same, only the order relative to other leaves' hooks may differ).
     """
     if root._node is None:
         if root.requires_grad:  # a leaf: d root / d root
-            root._accumulate_grad(gradient)
+            root._accumulate_grad(apply_grad_hooks(root._hooks, gradient))
         return
     grads = {}
+    hooked_leaves = {}  # id -> [leaf, summed gradient]: a leaf hook sees the total, as in torch
     _hand_back(grads, root._node, root._index, gradient)
     for node in _topological_order(root._node):
         if node.freed:
@@ -266,7 +272,13 @@ def run_backward(root, gradient, retain_graph=False):
         if node.out_meta is not None:
             g_out = tuple(np.zeros(shape, dtype) if g is None else g
                           for g, (shape, dtype) in zip(g_out, node.out_meta))
-        if node.retained:
+        if node.pre_hooks:
+            if node.out_meta is None:
+                g_out = apply_grad_hooks(node.pre_hooks.get(0), g_out)
+            else:
+                g_out = tuple(apply_grad_hooks(node.pre_hooks.get(i), g)
+                              for i, g in enumerate(g_out))
+        if node.retained:  # after the hooks, so .grad holds the hooked value (torch's order)
             for i, t in node.retained.items():
                 t._accumulate_grad(g_out if node.out_meta is None else g_out[i])
         if node.saved:
@@ -293,12 +305,42 @@ def run_backward(root, gradient, retain_graph=False):
                     "must keep its inputs' dtypes"
                 )
             if producer is None:
-                x._accumulate_grad(g)
+                if x._hooks:
+                    pending = hooked_leaves.get(id(x))
+                    if pending is None:
+                        hooked_leaves[id(x)] = [x, g]
+                    else:
+                        pending[1] = pending[1] + g
+                else:
+                    x._accumulate_grad(g)
             else:
                 _hand_back(grads, producer, index, g)
         if not retain_graph:
             node.cache = None
             node.freed = True
+    for x, g in hooked_leaves.values():
+        x._accumulate_grad(apply_grad_hooks(x._hooks, g))
+
+
+def apply_grad_hooks(hooks, g):
+    """Pass ``g`` through each ``hook(grad)`` in registration order; a non-None return value
+    (Tensor or array of g's shape and dtype) replaces the gradient (Tensor.register_hook)."""
+    if not hooks:
+        return g
+    for hook in tuple(hooks.values()):  # a hook may remove itself
+        out = hook(Tensor(g))
+        if out is None:
+            continue
+        new = out.array if isinstance(out, Tensor) else np.asarray(out)
+        name = getattr(hook, "__name__", repr(hook))
+        if new.shape != g.shape:
+            raise RuntimeError(f"hook {name!r} has changed the size of value: expected "
+                               f"{g.shape}, got {new.shape}")
+        if new.dtype != g.dtype:
+            raise RuntimeError(f"hook {name!r} has changed the type of value: expected "
+                               f"{g.dtype}, got {new.dtype}")
+        g = new
+    return g
 
 
 def _hand_back(grads, node, index, g):

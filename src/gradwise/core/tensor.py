@@ -5,6 +5,8 @@ Operators and methods such as ``+``, ``@``, ``.sum()`` and ``.reshape()`` are at
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from . import autograd
@@ -27,7 +29,7 @@ class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
     __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_counter",
-                 "_post_accumulate_hooks", "__weakref__")
+                 "_hooks", "_post_accumulate_hooks", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, requires_grad=False):
@@ -41,6 +43,7 @@ class Tensor:
         self._node = None
         self._index = 0
         self._counter = VersionCounter()
+        self._hooks = None  # a leaf's {handle id: hook(grad)}; a non-leaf's live on its node
         self._post_accumulate_hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -203,8 +206,34 @@ class Tensor:
             self.grad = Tensor(np.array(g, dtype=self.dtype, copy=True))
         else:
             self.grad.array = self.grad.array + g
-        for hook in self._post_accumulate_hooks or ():
-            hook(self)
+        if self._post_accumulate_hooks:
+            for hook in tuple(self._post_accumulate_hooks.values()):
+                hook(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed.
+
+        ``hook`` gets the gradient as a Tensor and returns None or a Tensor of the same shape
+        and dtype that replaces it, both for the rest of backward and for ``.grad`` (of a
+        leaf, or of a non-leaf that called ``retain_grad()``). Hooks run in registration order.
+        A leaf's hooks run once on the sum of its incoming gradients, before it is added to
+        ``.grad``.
+
+        Returns: a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable, got {type(hook).__name__}")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:  # like torch, the hook belongs to the grad_fn output this tensor is
+            if self._node.pre_hooks is None:
+                self._node.pre_hooks = {}
+            hooks = self._node.pre_hooks.setdefault(self._index, {})
+        return _HookHandle.add(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after a gradient is added to this leaf's ``.grad`` (PyTorch's
@@ -216,9 +245,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _HookHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = {}
+        return _HookHandle.add(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
@@ -325,14 +353,29 @@ class Tensor:
 
 
 class _HookHandle:
-    __slots__ = ("hooks", "hook")
+    """What ``register_hook`` returns: ``remove()`` (or leaving a ``with`` block) unregisters
+    the one hook it added, even when the same function was registered twice."""
 
-    def __init__(self, hooks, hook):
-        self.hooks, self.hook = hooks, hook
+    __slots__ = ("hooks", "id")
+    _ids = itertools.count()
+
+    def __init__(self, hooks, key):
+        self.hooks, self.id = hooks, key
+
+    @classmethod
+    def add(cls, hooks, hook):
+        key = next(cls._ids)
+        hooks[key] = hook
+        return cls(hooks, key)
 
     def remove(self):
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 autograd.Tensor = Tensor
