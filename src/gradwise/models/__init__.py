@@ -32,3 +32,4 @@ from .textcnn import TextCNN, TextCNNConfig, max_norm_, textcnn
 from .vgg import (
     VGG, VGGConfig, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
 )
+from .vit import DEIT_TINY, ViTConfig, VisionTransformer, vit_tiny
