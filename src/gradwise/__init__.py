@@ -21,12 +21,9 @@ from .core.dtype import (
 )
 from .core.factories import LEGACY_CONSTRUCTORS as _LEGACY
 from .core.factories import (
-    Generator, as_tensor, bernoulli, empty_like, full_like, is_tensor, multinomial, normal,
-    numel, rand_like, randint_like, randn_like,
-)
-from .core.random import (
-    arange, empty, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
-    zeros_like,
+    Generator, arange, as_tensor, bernoulli, empty, empty_like, eye, full, full_like, is_tensor,
+    linspace, multinomial, normal, numel, ones, ones_like, rand, rand_like, randint, randint_like,
+    randn, randn_like, randperm, zeros, zeros_like,
 )
 from .functional import (
     abs, amax, amin, argmax, argmin, cat, chunk, clamp, clip, concat, cos, einsum, exp, flatten,

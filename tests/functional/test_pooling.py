@@ -12,7 +12,7 @@ from gradwise.functional import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     max_pool1d, max_pool2d,
 )
-from gradwise.functional.pool import pool_out_size
+from gradwise.functional.pooling import pool_out_size
 
 MAX2D = [
     dict(kernel_size=2),

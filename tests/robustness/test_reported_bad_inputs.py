@@ -238,7 +238,7 @@ def test_ntuple_refuses_bools_and_non_integers_everywhere(value):
 def test_pool_module_no_longer_imports_conv_private_helpers():
     import ast
     import pathlib
-    src = pathlib.Path(F.pool.__file__).read_text()
+    src = pathlib.Path(F.pooling.__file__).read_text()
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, ast.ImportFrom) and node.module == "conv":
             pytest.fail(f"pool.py imports {[a.name for a in node.names]} from conv")

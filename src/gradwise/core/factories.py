@@ -1,6 +1,6 @@
 """The torch-namespace tensor factories: zeros, ones, empty, full, arange, linspace, eye and the
-``*_like`` family, ``as_tensor``, ``Generator``, and the samplers beyond ``random.py``'s
-(``multinomial``, ``bernoulli``, ``normal``).
+``*_like`` family, ``as_tensor``, ``Generator``, and the samplers (``rand``, ``randn``,
+``randint``, ``randperm``, ``multinomial``, ``bernoulli``, ``normal``).
 
 The samplers draw from the library RNG unless a ``generator`` is given; every factory checks
 ``device=``.
@@ -11,8 +11,47 @@ import numpy as np
 
 from .device import check_device
 from .dtype import get_default_dtype, infer_array
-from .random import _dtype, _rng, _shape
+from .random import _rng
 from .tensor import Tensor
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _dtype(dtype):
+    return np.dtype(dtype) if dtype is not None else get_default_dtype()
+
+
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    """Uniform on [0, 1) from the library RNG."""
+    check_device(device, "rand")
+    data = _rng[0].random(_shape(size)).astype(_dtype(dtype))
+    return Tensor(data, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    """Standard normal from the library RNG."""
+    check_device(device, "randn")
+    data = _rng[0].standard_normal(_shape(size)).astype(_dtype(dtype))
+    return Tensor(data, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    check_device(device, "randint")
+    if isinstance(high, (tuple, list)) and size == ():  # PyTorch's overload randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    data = _rng[0].integers(low, high, size=tuple(size), dtype=np.dtype(dtype or np.int64))
+    return Tensor(data)
+
+
+def randperm(n, dtype=None, device=None):
+    check_device(device, "randperm")
+    return Tensor(_rng[0].permutation(n).astype(dtype or np.int64))
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):

@@ -27,8 +27,8 @@ from .reduce import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
 )
 from .rnn import rnn_cell, rnn_sequence
-from .norm import batch_norm, layer_norm, local_response_norm
-from .pool import (
+from .normalization import batch_norm, layer_norm, local_response_norm
+from .pooling import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     max_pool1d, max_pool2d,
 )

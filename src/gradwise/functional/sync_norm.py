@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core import apply_op
 from ..core.tensor import Tensor
-from .norm import _bn_axes, batch_norm_forward
+from .normalization import _bn_axes, batch_norm_forward
 
 
 def sync_batch_stats(x, allreduce):

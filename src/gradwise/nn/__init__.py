@@ -3,7 +3,7 @@ from . import functional, init, parallel, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .container import ModuleDict, ModuleList, Sequential
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -13,7 +13,7 @@ from .loss_extra import (
     PixelShuffle, SmoothL1Loss, TripletMarginLoss,
 )
 from .data_parallel import DataParallel
-from .normalization import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm, LocalResponseNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LocalResponseNorm
 from .parameter import Parameter
 from .sync_batchnorm import SyncBatchNorm
 from .pooling import (

@@ -13,7 +13,6 @@ from ..core.checks import check_dtype, check_floating, check_positive_int
 from ..core.dtype import get_default_dtype
 from ..core.tensor import Tensor
 from . import init
-from .dropout import Dropout2d  # noqa: F401  (its former home; nn/__init__ imports it here)
 from .module import Module
 from .parameter import Parameter
 

@@ -1,6 +1,6 @@
 """Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool2d.
 
-Thin wrappers over ``gradwise.functional.pool`` with PyTorch's arguments, defaults and repr. A
+Thin wrappers over ``gradwise.functional.pooling`` with PyTorch's arguments, defaults and repr. A
 configuration that does not fit the input (kernel larger than the padded input, too much
 padding) raises ValueError naming the layer.
 """
@@ -40,7 +40,7 @@ class MaxPool2d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
-        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 2)
+        F.pooling.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 2)
 
     def forward(self, input):
         return self._run(F.max_pool2d, input, self.kernel_size, self.stride, self.padding,
@@ -63,7 +63,7 @@ class MaxPool1d(MaxPool2d):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
-        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 1)
+        F.pooling.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, dilation, 1)
 
     def forward(self, input):
         return self._run(F.max_pool1d, input, self.kernel_size, self.stride, self.padding,
@@ -83,8 +83,8 @@ class AvgPool2d(_Pool):
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        F.pool.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, 1, 2)
-        F.pool._check_divisor(type(self).__name__, divisor_override)
+        F.pooling.pool_window_args(type(self).__name__, kernel_size, self.stride, padding, 1, 2)
+        F.pooling._check_divisor(type(self).__name__, divisor_override)
 
     def forward(self, input):
         return self._run(F.avg_pool2d, input, self.kernel_size, self.stride, self.padding,
@@ -110,7 +110,7 @@ class AvgPool1d(_Pool):
         self.stride = ntuple(owner, "stride", stride if stride is not None else kernel_size, 1)
         self.padding = ntuple(owner, "padding", padding, 1)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-        F.pool.pool_window_args(owner, self.kernel_size, self.stride, self.padding, 1, 1)
+        F.pooling.pool_window_args(owner, self.kernel_size, self.stride, self.padding, 1, 1)
 
     def forward(self, input):
         return self._run(F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,
