@@ -181,6 +181,16 @@ def test_failure_while_copying_rolls_everything_back(tmp_path, monkeypatch):
     assert gw.get_rng_state() == rng_before
 
 
+def test_manager_has_step_lists_the_steps_it_keeps(tmp_path):
+    model, opt, sched = make(0)
+    mgr = CheckpointManager(tmp_path, keep_last=1)
+    assert not mgr.has_step(1)
+    mgr.save(model, opt, sched, step=1)
+    mgr.save(model, opt, sched, step=2)
+    assert mgr.has_step(2) and not mgr.has_step(1)            # step 1 was pruned
+    assert CheckpointManager(tmp_path).has_step(2)           # reconciled from the files
+
+
 def test_manager_keeps_last_k_and_the_best_and_survives_reopening(tmp_path):
     model, opt, sched = make(0)
     mgr = CheckpointManager(tmp_path, keep_last=2, monitor="val_loss", mode="min")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gradwise.train.metrics import (
-    Accuracy, BLEUStats, MacroF1, accuracy, confusion_matrix, corpus_bleu, macro_f1,
+    Accuracy, BLEUStats, MacroF1, Solved, accuracy, confusion_matrix, corpus_bleu, macro_f1,
     modified_precision, perplexity, token_accuracy,
 )
 
@@ -123,3 +123,22 @@ def test_perplexity_is_exp_of_mean_nll_as_torch_cross_entropy():
     assert perplexity(nll) == pytest.approx(math.exp(nll))
     assert perplexity(0.0) == 1.0
     assert math.isfinite(perplexity(1e6))        # clamped, no OverflowError
+
+
+def test_metric_state_dict_round_trips_the_counters_as_json_lists():
+    f1 = MacroF1(3)
+    f1.update(np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1]))
+    state = f1.state_dict()
+    assert state["matrix"] == f1.matrix.tolist() and state["num_classes"] == 3
+    fresh = MacroF1(3)
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.matrix, f1.matrix)
+    assert fresh.compute() == f1.compute()
+
+
+def test_solved_counts_predictions_within_the_tolerance():
+    solved = Solved()
+    solved.update(np.array([[0.5], [1.0], [1.5]]), np.array([[0.53], [1.05], [1.5]]))
+    assert solved.name == "solved" and solved.compute() == pytest.approx(2 / 3)
+    solved.reset()
+    assert math.isnan(solved.compute())

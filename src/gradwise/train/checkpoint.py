@@ -514,12 +514,12 @@ def restore_checkpoint(ckpt, model, optimizer=None, scheduler=None, loader=None,
             raise CheckpointError(f"{where} holds no RNG state")
         rng_state = _decode(ckpt.meta["rng"]["gradwise"], ckpt.tensors)
 
-    # snapshot, copy, and roll back on any failure (without calling the objects' own loaders,
-    # which may be the thing that failed)
+    # snapshot, copy, and roll back on any failure: the model, RNG and optimizer from copies of
+    # their arrays and groups, the scheduler and loader through copies of their own state_dict
     undo = [_snapshot_model(model), _snapshot_rng()]
     undo += [_snapshot_optimizer(optimizer)] if optimizer is not None else []
-    undo += [_snapshot_attributes(scheduler, deep=True)] if scheduler is not None else []
-    undo += [_snapshot_attributes(loader, deep=False)] if loader is not None else []
+    undo += [_snapshot_state(scheduler)] if scheduler is not None else []
+    undo += [_snapshot_state(loader)] if loader is not None else []
     try:
         model.load_state_dict(ckpt.model_state())
         if optimizer is not None:
@@ -569,15 +569,14 @@ def _snapshot_optimizer(optimizer):
     return restore
 
 
-def _snapshot_attributes(obj, deep: bool):
-    # the scheduler's state is its __dict__ (minus the optimizer); the loader's, its attributes
-    keep = {k: v for k, v in vars(obj).items() if k == "optimizer"}
-    saved = {k: (copy.deepcopy(v) if deep else v) for k, v in vars(obj).items() if k not in keep}
+def _snapshot_state(obj):
+    saved = copy.deepcopy(obj.state_dict())
 
     def restore():
-        vars(obj).clear()
-        vars(obj).update(saved)
-        vars(obj).update(keep)
+        try:
+            obj.load_state_dict(copy.deepcopy(saved))
+        except Exception:  # its own load_state_dict is what failed; the others still roll back
+            pass
     return restore
 
 
@@ -648,7 +647,7 @@ class CheckpointManager:
     def save(self, model, optimizer=None, scheduler=None, *, step: int, metrics=None,
              **kwargs) -> pathlib.Path:
         """Save ``ckpt-<step>`` (arguments as :func:`save_checkpoint`), update index, prune."""
-        name = f"ckpt-{step:08d}"
+        name = self._name(step)
         if self.logger is not None:
             kwargs.setdefault("log_position", self.logger.position())
         path = save_checkpoint(self.directory / name, model, optimizer, scheduler, step=step,
@@ -672,9 +671,17 @@ class CheckpointManager:
         been validated: the index reconciled with the files on disk replaces a stale one)."""
         _write_atomic(self.directory / INDEX, lambda tmp: _dump_json(tmp, self.index))
 
+    @staticmethod
+    def _name(step: int) -> str:
+        return f"ckpt-{step:08d}"
+
+    def has_step(self, step: int) -> bool:
+        """Whether the index lists a checkpoint of optimizer step ``step``."""
+        return self._name(step) in self.index["checkpoints"]
+
     def log_position(self, step: int) -> dict | None:
         """The log position recorded by the checkpoint of ``step`` (None if it has none)."""
-        path = self.directory / f"ckpt-{step:08d}.json"
+        path = self.directory / f"{self._name(step)}.json"
         meta = read_json_file(path, str(path), CheckpointError)
         return meta.get("log_position") if isinstance(meta, dict) else None
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics: accuracy, perplexity, corpus BLEU-4, token accuracy, macro-F1.
+"""Evaluation metrics: accuracy, perplexity, corpus BLEU-4, token accuracy, macro-F1, solved.
 
 Each metric is a plain function of NumPy arrays (or gradwise Tensors, read through ``.array``),
 plus a running ``Metric`` accumulator so a trainer can sum statistics over batches and compute
@@ -218,7 +218,12 @@ def corpus_bleu(references: Iterable[Sequence[Sequence[str]]], hypotheses: Itera
 
 # -- running accumulators used by the Trainer ---------------------------------------------------
 class Metric:
-    """A running metric: ``update(outputs, targets)`` per batch, ``compute()`` at the end."""
+    """A running metric: ``update(outputs, targets)`` per batch, ``compute()`` at the end.
+
+    ``state_dict()`` holds its attributes, JSON-able (the counters ``reset()`` sets, arrays such
+    as a confusion matrix as lists, and its settings); ``load_state_dict`` puts them back, so the
+    Trainer can checkpoint a metric mid-epoch and restore it after a validation pass.
+    """
 
     name = "metric"
 
@@ -230,6 +235,14 @@ class Metric:
 
     def compute(self) -> float:
         raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                for k, v in vars(self).items() if not callable(v)}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, np.asarray(v) if isinstance(v, list) else v)
 
 
 class Accuracy(Metric):
@@ -266,3 +279,23 @@ class MacroF1(Metric):
 
     def compute(self):
         return macro_f1_from_confusion(self.matrix) if self.matrix.any() else float("nan")
+
+
+class Solved(Metric):
+    """Fraction of predictions within ``tolerance`` of their target: |prediction − target| <
+    tolerance (the adding problem counts a sequence as solved at 0.04)."""
+
+    def __init__(self, tolerance: float = 0.04, name: str = "solved"):
+        self.tolerance, self.name = tolerance, name
+        self.reset()
+
+    def reset(self):
+        self.hits = self.total = 0
+
+    def update(self, outputs, targets):
+        err = np.abs(_array(outputs) - _array(targets))
+        self.hits += int((err < self.tolerance).sum())
+        self.total += err.size
+
+    def compute(self):
+        return self.hits / self.total if self.total else float("nan")

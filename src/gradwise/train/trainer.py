@@ -31,8 +31,6 @@ import math
 import time
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from ..core import no_grad
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -236,7 +234,7 @@ class Trainer:
         return {
             "epoch": self.epoch, "step": self.step, "batch_in_epoch": self.batch_in_epoch,
             "should_stop": self.should_stop, "running": dict(self._running),
-            "metrics": [_metric_state(m) for m in self.metrics],
+            "metrics": [m.state_dict() for m in self.metrics],
             "callbacks": [cb.state_dict() for cb in self.callbacks],
             "history": self.history,
         }
@@ -249,8 +247,7 @@ class Trainer:
         self.batch_in_epoch, self.should_stop = state["batch_in_epoch"], state["should_stop"]
         self._running = dict(state["running"])
         for m, s in zip(self.metrics, state["metrics"]):
-            m.__dict__.update({k: (np.asarray(v) if isinstance(v, list) else v)
-                               for k, v in s.items()})
+            m.load_state_dict(s)
         for cb, s in zip(self.callbacks, state["callbacks"]):
             cb.load_state_dict(s)
         self.history = list(state["history"])
@@ -330,14 +327,11 @@ class Trainer:
             cb.on_fit_start(self)
         while not self._done():
             self._train_epoch()
-        if self.checkpoints is not None and not self._saved_this_step():
+        if self.checkpoints is not None and not self.checkpoints.has_step(self.step):
             self._checkpoint_with(self.history[-1] if self.history else {})  # stopped mid-epoch
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self.history
-
-    def _saved_this_step(self) -> bool:
-        return self.checkpoints.index["latest"] == f"ckpt-{self.step:08d}"
 
     def _call_reset(self, training: bool) -> None:
         if hasattr(self.step_fn, "reset"):
@@ -509,14 +503,14 @@ class Trainer:
         The model's train/eval mode and the step function's carried state are restored after.
         """
         metrics = self.metrics if metrics is None else list(metrics)
-        saved = [copy.deepcopy(m.__dict__) for m in metrics]
+        saved = [copy.deepcopy(m.state_dict()) for m in metrics]
         was_training = self.model.training
         step_state = self.step_fn.state_dict() if hasattr(self.step_fn, "state_dict") else None
         self._call_reset(False)
         result = evaluate_model(self.model, loader, self.step_fn, metrics, self.report_perplexity,
                                 data_parallel=self._dp)
         for m, s in zip(metrics, saved):
-            m.__dict__.update(s)
+            m.load_state_dict(s)
         if step_state is not None:
             self.step_fn.load_state_dict(step_state)
         self.model.train(was_training)
@@ -562,8 +556,3 @@ def evaluate_model(model, loader, step_fn, metrics: Sequence[Metric] = (),
     if report_perplexity:
         result["ppl"] = perplexity(result["loss"])
     return result
-
-
-def _metric_state(m: Metric) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in m.__dict__.items()
-            if not callable(v)}

@@ -23,6 +23,7 @@ from ...functional.loss import mse_loss
 from ...models.adding import RECURRENT_LAYERS, AddingModel, chrono_init
 from ...nn.gradient_flow import gradient_flow
 from ..logging import save_artifact
+from ..metrics import Solved
 from ..trainer import StepOutput, evaluate_model
 from .common import Parts, TaskConfig
 
@@ -67,26 +68,6 @@ def _step(model, batch, training):
     x, y = batch                                                # (N, T, 2), (N, 1)
     pred = model(x.permute(1, 0, 2))                            # (N, 1)
     return StepOutput(mse_loss(pred, y), len(y), pred, y)
-
-
-class Solved:
-    """Fraction of sequences with |prediction − target| < 0.04."""
-
-    name = "solved"
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self):
-        self.hits = self.total = 0
-
-    def update(self, outputs, targets):
-        err = np.abs(np.asarray(outputs.array) - np.asarray(targets.array))
-        self.hits += int((err < 0.04).sum())
-        self.total += err.size
-
-    def compute(self):
-        return self.hits / self.total if self.total else float("nan")
 
 
 def record_gradient_flow(model: AddingModel, x, y, run_dir) -> np.ndarray:
