@@ -26,7 +26,11 @@ def _pair(name, args, kw):
     return getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw).double()
 
 
-@pytest.mark.parametrize("name,args,kw,shape", LAYERS, ids=lambda v: str(v))
+# PyTorch's unbatched inputs, (C_in, L) and (C_in, H, W): the same layers without the N axis
+UNBATCHED = [(name, args, kw, shape[1:]) for name, args, kw, shape in LAYERS]
+
+
+@pytest.mark.parametrize("name,args,kw,shape", LAYERS + UNBATCHED, ids=lambda v: str(v))
 def test_conv_layer_matches_torch_after_loading_its_state_dict(name, args, kw, shape):
     ours, theirs = _pair(name, args, kw)
     assert repr(ours) == repr(theirs)
@@ -99,11 +103,35 @@ def test_conv_forward_errors_name_the_layer_with_expected_and_actual_shapes():
     with pytest.raises(ValueError, match=r"Conv2d\(3, 8.*kernel size \(5, 5\).*larger than the "
                                          r"padded input \(4, 4\)"):
         conv(gw.zeros(1, 3, 2, 2))
-    with pytest.raises(ValueError, match=r"Conv1d\(.*expected input \(N, 2, L\), got \(2, 9\)"):
-        nn.Conv1d(2, 3, 3)(gw.zeros(2, 9))
+    with pytest.raises(ValueError, match=r"Conv1d\(.*expected input \(N, 2, L\), got \(3, 9\)"):
+        nn.Conv1d(2, 3, 3)(gw.zeros(3, 9))  # (2, 9) is a valid unbatched input, (3, 9) is not
 
 
 def test_seed_example_32x32x3_ten_5x5_filters_pad_2_keeps_size_with_760_parameters():
     conv = nn.Conv2d(3, 10, 5, stride=1, padding=2)
     assert sum(p.array.size for p in conv.parameters()) == 760
     assert conv(gw.zeros(1, 3, 32, 32)).shape == (1, 10, 32, 32)
+
+
+@pytest.mark.parametrize("name,args,kw,shape", UNBATCHED, ids=lambda v: str(v))
+def test_unbatched_conv_equals_the_batch_of_one(name, args, kw, shape):
+    layer = _pair(name, args, kw)[0].double()
+    x = gw.tensor(np.random.default_rng(3).standard_normal(shape))
+    np.testing.assert_array_equal(layer(x).array, layer(x.unsqueeze(0)).array[0])
+
+
+def test_unbatched_conv_transpose_output_size_like_torch():
+    ours, theirs = _pair("ConvTranspose1d", (2, 3, 3), dict(stride=2, padding=1))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.double()
+    x = np.random.default_rng(4).standard_normal((2, 4))
+    y, ty = ours(gw.tensor(x), output_size=(8,)), theirs(torch.tensor(x), output_size=(8,))
+    assert y.shape == tuple(ty.shape) == (3, 8)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), atol=1e-10)
+
+
+def test_unbatched_conv_input_with_the_wrong_channels_names_the_layer():
+    with pytest.raises(ValueError, match=r"Conv2d\(3, .*expected input \(N, 3, H, W\), got "
+                                         r"\(4, 5, 5\) \(unbatched: \(3, H, W\)\)"):
+        nn.Conv2d(3, 2, 3)(gw.zeros(4, 5, 5))
+

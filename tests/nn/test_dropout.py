@@ -79,3 +79,48 @@ def test_dropout_rejects_bad_p():
         nn.Dropout(1.5)
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout(gw.ones(2), -0.1)
+
+
+def _torch_warnings(fn):
+    with pytest.warns(UserWarning) as record:
+        fn()
+    return [str(w.message) for w in record if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("shape", [(6, 40), (4, 6, 5), (2, 3, 2, 4, 4)], ids=str)
+def test_dropout2d_off_rank_inputs_warn_and_drop_like_torch(shape):
+    """2-D (N, C): element-wise; 3-D: channels along axis 1 of (N, C, L); 5-D: per (n, c). Each
+    warns with PyTorch 2.13's message."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    gx, tx = gw.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, theirs = nn.Dropout2d(0.5), torch.nn.Dropout2d(0.5)
+    got = []
+    want = _torch_warnings(lambda: got.append(theirs(tx)))
+    assert _torch_warnings(lambda: got.append(ours(gx))) == want
+    ty, gy = got
+    assert gy.shape == tuple(ty.shape) and gy.dtype == np.float64
+    kept = gy.array != 0
+    np.testing.assert_allclose(gy.array[kept], 2 * x[kept], rtol=1e-15)
+    per_nc = kept.reshape(shape[0] * shape[1], -1)
+    assert (per_nc.all(1) | ~per_nc.any(1)).all()  # the mask is constant within each (n, c)
+    gy.backward(np.ones(shape))
+    ty.sum().backward()
+    np.testing.assert_array_equal(gx.grad.array, 2.0 * kept)  # dL/dx = mask / (1 − p)
+    t_kept = ty.detach().numpy() != 0
+    np.testing.assert_array_equal(tx.grad.numpy(), 2.0 * t_kept)
+
+
+def test_dropout2d_2d_input_warns_in_eval_mode_too_and_is_the_identity():
+    x = gw.tensor(np.ones((3, 4)))
+    drop, tdrop = nn.Dropout2d(0.5).eval(), torch.nn.Dropout2d(0.5).eval()
+    assert _torch_warnings(lambda: drop(x)) == _torch_warnings(lambda: tdrop(torch.ones(3, 4)))
+    with pytest.warns(UserWarning, match=r"^dropout2d: Received a 2-D input to dropout2d"):
+        np.testing.assert_array_equal(drop(x).array, x.array)
+
+
+def test_dropout2d_refuses_a_1d_input_like_torch():
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        with pytest.warns(UserWarning):
+            torch.nn.Dropout2d(0.5)(torch.ones(5))
+    with pytest.raises(ValueError, match=r"dropout2d: .*at least 2 dims.*got shape \(5,\)"):
+        nn.Dropout2d(0.5)(gw.ones(5))

@@ -29,8 +29,8 @@ from .reduce import (
 from .rnn import rnn_cell, rnn_sequence
 from .normalization import batch_norm, layer_norm, local_response_norm
 from .pooling import (
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
-    max_pool1d, max_pool2d,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
+    avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,
 )
 from .shape import (
     cat, chunk, concat, concatenate, expand, flatten, gather, getitem, index_select,

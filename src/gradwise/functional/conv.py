@@ -38,6 +38,7 @@ from ..core import apply_op
 from ..core.checks import check_min, ntuple
 from ..core.memory import workspace
 from ..core.threads import parallel_copyto, parallel_slices
+from .shape import unbatched
 
 # ----------------------------------------------------------------------------- argument parsing
 
@@ -365,9 +366,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         groups: split the channels into this many independent convolutions
             (groups = C_in is depthwise).
 
-    Shape: (N, C_in, H, W) -> (N, C_out, H_out, W_out),
-        H_out = ⌊(H + 2·P − d·(kH − 1) − 1) / s⌋ + 1.
+    Shape: (N, C_in, H, W) -> (N, C_out, H_out, W_out), or unbatched (C_in, H, W) ->
+        (C_out, H_out, W_out); H_out = ⌊(H + 2·P − d·(kH − 1) − 1) / s⌋ + 1.
     """
+    if input.ndim == 3:  # unbatched (C_in, H, W), as PyTorch accepts
+        return unbatched(conv2d, input, weight, bias, stride, padding, dilation, groups)
     op = "conv2d"
     stride = ntuple(op, "stride", stride, 2, minimum=1)
     dilation = ntuple(op, "dilation", dilation, 2, minimum=1)
@@ -404,8 +407,11 @@ def conv1d_backward(dy, cache):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (PyTorch's F.conv1d); padding: int, 'valid' or 'same'.
 
-    Shape: (N, C_in, L) -> (N, C_out, L_out), L_out = ⌊(L + 2·P − d·(K − 1) − 1) / s⌋ + 1.
+    Shape: (N, C_in, L) -> (N, C_out, L_out) (or unbatched (C_in, L) -> (C_out, L_out)),
+        L_out = ⌊(L + 2·P − d·(K − 1) − 1) / s⌋ + 1.
     """
+    if input.ndim == 2:  # unbatched (C_in, L), as PyTorch accepts
+        return unbatched(conv1d, input, weight, bias, stride, padding, dilation, groups)
     op = "conv1d"
     (stride,) = ntuple(op, "stride", stride, 1, minimum=1)
     (dilation,) = ntuple(op, "dilation", dilation, 1, minimum=1)
@@ -498,9 +504,13 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1):
     """Transposed 2-D convolution (PyTorch's F.conv_transpose2d, same argument order).
 
-    Shape: (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) -> (N, C_out, H_out, W_out),
+    Shape: (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) -> (N, C_out, H_out, W_out)
+        (or unbatched (C_in, H, W) -> (C_out, H_out, W_out)),
         H_out = (H − 1)·s − 2·P + d·(kH − 1) + output_padding + 1.
     """
+    if input.ndim == 3:  # unbatched (C_in, H, W), as PyTorch accepts
+        return unbatched(conv_transpose2d, input, weight, bias, stride, padding,
+                         output_padding, groups, dilation)
     op = "conv_transpose2d"
     stride, padding, output_padding, dilation = _transpose_args(
         op, stride, padding, output_padding, dilation, 2)
@@ -536,8 +546,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1):
     """Transposed 1-D convolution (PyTorch's F.conv_transpose1d).
 
-    Shape: (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out).
+    Shape: (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out), or unbatched
+        (C_in, L) -> (C_out, L_out).
     """
+    if input.ndim == 2:  # unbatched (C_in, L), as PyTorch accepts
+        return unbatched(conv_transpose1d, input, weight, bias, stride, padding,
+                         output_padding, groups, dilation)
     op = "conv_transpose1d"
     stride, padding, output_padding, dilation = (v[0] for v in _transpose_args(
         op, stride, padding, output_padding, dilation, 1))

@@ -2,6 +2,8 @@
 p and scale the rest by 1/(1 − p)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..core import apply_op
@@ -73,7 +75,7 @@ def dropout(input, p=0.5, training=True, inplace=False, rng=None, *, generator=N
 def dropout2d_forward(x, p=0.5, training=True, rng=None):
     """Zero whole channels: y[n, c] = x[n, c] · m[n, c] / (1 − p), m[n, c] ~ Bernoulli(1 − p).
 
-    Shape: x (N, C, H, W) or (N, C, L) -> y like x
+    Shape: x (N, C, *) -> y like x
     """
     if not training or p == 0:
         return x.copy(), None
@@ -82,6 +84,21 @@ def dropout2d_forward(x, p=0.5, training=True, rng=None):
 
 
 dropout2d_backward = dropout_backward  # dL/dx = dL/dy ⊙ m / (1 − p), m broadcast over (H, W)
+
+
+# PyTorch 2.13's warnings, word for word (torch.nn.functional.dropout2d)
+_DROPOUT2D_RANK = (
+    "dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
+    "error in a future release. To retain the behavior and silence this warning, please use "
+    "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+    "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+    "inputs).")
+_DROPOUT2D_3D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+    "This behavior will change in a future release to interpret the input as one without a batch "
+    "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+    "switch to using dropout1d instead.")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False, rng=None, *, generator=None):
@@ -94,15 +111,20 @@ def dropout2d(input, p=0.5, training=True, inplace=False, rng=None, *, generator
         rng, generator: np.random.Generator (two names for one argument); defaults to the
             library RNG (``gw.manual_seed``).
 
-    Shape: (N, C, H, W) or (N, C, L) (3-D input is treated as batched, as PyTorch does with a
-    warning) -> same
+    Shape: (N, C, H, W) -> same. Other ranks behave as in PyTorch 2.13, with its warnings: a
+    3-D input is (N, C, L), not an unbatched (C, H, W), and channels are dropped along axis 1;
+    a 2-D (N, C) input (or a 5-D one) is dropped per (n, c), which for 2-D is element-wise.
     """
     p = check_probability("dropout2d", "probability", p)
     if not np.issubdtype(input.dtype, np.floating):
         raise TypeError(f"dropout2d: input must be floating point, got {input.dtype}")
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: expected input (N, C, H, W) with at least 2 dims (feature "
+                         f"dropout), got shape {tuple(input.shape)}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape "
-                         f"{tuple(input.shape)}")
+        warnings.warn(_DROPOUT2D_RANK.format(ndim=input.ndim), UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn(_DROPOUT2D_3D, UserWarning, stacklevel=2)
     rng = _generator("dropout2d", rng, generator)
     return apply_op(dropout2d_forward, dropout2d_backward, input, p=float(p),
                     training=bool(training), rng=rng, name="dropout2d")

@@ -1,4 +1,5 @@
-"""Pooling: max/avg pooling (1-D and 2-D), adaptive avg/max pooling; NCHW / NCL layout.
+"""Pooling: max/avg/power-average pooling (1-D and 2-D), adaptive avg/max pooling; NCHW / NCL
+layout, each also on PyTorch's unbatched (C, H, W) / (C, L) (a batch axis of 1 added, then removed).
 
 Windowed pooling loops only over the kH·kW kernel offsets; each offset is one vectorised
 operation over batch, channels and output pixels (a strided slice of the padded input). Max
@@ -13,10 +14,14 @@ Output length along an axis (PyTorch's rule):
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import apply_op
 from ..core.checks import check_floating, check_min, is_int, ntuple
+from . import elementwise as E
+from .shape import unbatched
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -225,6 +230,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         H_out = ⌊(H + 2P − d·(k − 1) − 1) / s⌋ + 1 (⌈·⌉ with ceil_mode).
     Returns: output, or (output, indices) with return_indices=True.
     """
+    if input.ndim == 3:  # unbatched (C, H, W), as PyTorch accepts
+        return unbatched(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
     kernel, stride, padding, dilation = pool_window_args("max_pool2d", kernel_size, stride,
                                                          padding, dilation, 2)
     return apply_op(max_pool2d_forward, max_pool2d_backward, input, kernel=kernel,
@@ -257,6 +265,9 @@ max_pool1d_backward = _indexed_max_backward
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """1-D max pooling (PyTorch's F.max_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
+    if input.ndim == 2:  # unbatched (C, L), as PyTorch accepts
+        return unbatched(max_pool1d, input, kernel_size, stride, padding, dilation, ceil_mode,
+                         return_indices)
     check_floating("max_pool1d", "input", input)  # PyTorch: not implemented for 'Long'
     (kernel,), (stride,), (padding,), (dilation,) = pool_window_args(
         "max_pool1d", kernel_size, stride, padding, dilation, 1)
@@ -328,6 +339,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
     Shape: (N, C, H, W) -> (N, C, H_out, W_out), H_out = ⌊(H + 2P − k) / s⌋ + 1.
     """
+    if input.ndim == 3:  # unbatched (C, H, W), as PyTorch accepts
+        return unbatched(avg_pool2d, input, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override)
     op = "avg_pool2d"
     check_floating(op, "input", input)  # an integer mean would come back as float64
     _check_divisor(op, divisor_override)
@@ -353,6 +367,9 @@ def avg_pool1d_backward(dy, cache):
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """1-D average pooling (PyTorch's F.avg_pool1d). Shape: (N, C, L) -> (N, C, L_out)."""
+    if input.ndim == 2:  # unbatched (C, L), as PyTorch accepts
+        return unbatched(avg_pool1d, input, kernel_size, stride, padding, ceil_mode,
+                         count_include_pad)
     check_floating("avg_pool1d", "input", input)
     (kernel,), (stride,), (padding,), _ = pool_window_args(
         "avg_pool1d", kernel_size, stride, padding, 1, 1)
@@ -433,6 +450,8 @@ def adaptive_avg_pool2d(input, output_size):
 
     Shape: (N, C, H, W) -> (N, C, *output_size)
     """
+    if input.ndim == 3:  # unbatched (C, H, W), as PyTorch accepts
+        return unbatched(adaptive_avg_pool2d, input, output_size)
     _check_adaptive_input("adaptive_avg_pool2d", input, 2)
     out = _output_size(output_size, input.shape[2:], "adaptive_avg_pool2d")
     return apply_op(adaptive_avg_pool2d_forward, adaptive_avg_pool2d_backward, input,
@@ -456,6 +475,8 @@ def adaptive_avg_pool1d(input, output_size):
 
     Shape: (N, C, L) -> (N, C, output_size)
     """
+    if input.ndim == 2:  # unbatched (C, L), as PyTorch accepts
+        return unbatched(adaptive_avg_pool1d, input, output_size)
     (out,) = ntuple("adaptive_avg_pool1d", "output_size", output_size, 1, minimum=1)
     _check_adaptive_input("adaptive_avg_pool1d", input, 1)
     return apply_op(adaptive_avg_pool1d_forward, adaptive_avg_pool1d_backward, input,
@@ -500,8 +521,71 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
     Shape: (N, C, H, W) -> (N, C, *output_size)
     """
+    if input.ndim == 3:  # unbatched (C, H, W), as PyTorch accepts
+        return unbatched(adaptive_max_pool2d, input, output_size, return_indices)
     _check_adaptive_input("adaptive_max_pool2d", input, 2)
     out = _output_size(output_size, input.shape[2:], "adaptive_max_pool2d")
     return apply_op(adaptive_max_pool2d_forward, adaptive_max_pool2d_backward, input,
                     output_size=out, return_indices=bool(return_indices),
                     name="adaptive_max_pool2d")
+
+
+def adaptive_max_pool1d_forward(x, output_size=1, return_indices=False):
+    """The 2-D kernel with H = 1. Shape: x (N, C, L) -> y (N, C, L_out) [, indices in L]"""
+    (y, idx), _ = adaptive_max_pool2d_forward(_as_2d(x, "adaptive_max_pool1d"), (1, output_size),
+                                              True)
+    y, idx = y[:, :, 0], idx[:, :, 0]
+    return ((y, idx) if return_indices else y), (idx, x.shape)
+
+
+adaptive_max_pool1d_backward = _indexed_max_backward
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-D adaptive max pooling (PyTorch's F.adaptive_max_pool1d).
+
+    Shape: (N, C, L) -> (N, C, output_size), or unbatched (C, L) -> (C, output_size)
+    """
+    if input.ndim == 2:  # unbatched (C, L), as PyTorch accepts
+        return unbatched(adaptive_max_pool1d, input, output_size, return_indices)
+    (out,) = ntuple("adaptive_max_pool1d", "output_size", output_size, 1, minimum=1)
+    _check_adaptive_input("adaptive_max_pool1d", input, 1)
+    return apply_op(adaptive_max_pool1d_forward, adaptive_max_pool1d_backward, input,
+                    output_size=out, return_indices=bool(return_indices),
+                    name="adaptive_max_pool1d")
+
+
+# ----------------------------------------------------------------------------- power-average pooling
+
+
+def _lp_pool(avg_pool, window, input, norm_type, kernel_size, stride, ceil_mode):
+    """(Σ_window x^p)^(1/p) = (window · avg_pool(x^p))^(1/p), PyTorch's composite: its
+    sign(s)·relu(|s|) keeps the gradient 0 where a window sums to 0, and p = ±∞ is the max of |x|
+    (the min of |x| for −∞)."""
+    if norm_type in (math.inf, -math.inf):
+        sign = 1 if norm_type > 0 else -1
+        max_pool = max_pool2d if avg_pool is avg_pool2d else max_pool1d
+        return E.mul(max_pool(E.mul(E.abs(input), sign), kernel_size, stride, 0, 1, ceil_mode),
+                     sign)
+    out = avg_pool(E.pow(input, norm_type), kernel_size, stride, 0, ceil_mode)
+    out = E.mul(E.sign(out), E.relu(E.abs(out)))
+    return E.pow(E.mul(out, window), 1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling (PyTorch's F.lp_pool2d): y = (Σ_window x^p)^(1/p), no padding.
+
+    Shape: (N, C, H, W) -> (N, C, H_out, W_out) (or unbatched (C, H, W)),
+        H_out = ⌊(H − k) / s⌋ + 1 (⌈·⌉ with ceil_mode).
+    """
+    kh, kw = ntuple("lp_pool2d", "kernel_size", kernel_size, 2, minimum=1)
+    return _lp_pool(avg_pool2d, kh * kw, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling (PyTorch's F.lp_pool1d): y = (Σ_window x^p)^(1/p), no padding.
+
+    Shape: (N, C, L) -> (N, C, L_out) (or unbatched (C, L)), L_out = ⌊(L − k) / s⌋ + 1.
+    """
+    (k,) = ntuple("lp_pool1d", "kernel_size", kernel_size, 1, minimum=1)
+    return _lp_pool(avg_pool1d, k, input, norm_type, kernel_size, stride, ceil_mode)

@@ -69,6 +69,14 @@ def unsqueeze(input, dim):
     return reshape(input, shape)
 
 
+def unbatched(fn, input, *args, **kwargs):
+    """``fn`` on PyTorch's unbatched form of its input, e.g. (C, L) or (C, H, W): a batch axis of
+    1 goes in before ``fn`` and comes off every output after (pooling's indices too); gradients
+    flow back through both reshapes."""
+    out = fn(unsqueeze(input, 0), *args, **kwargs)
+    return tuple(squeeze(o, 0) for o in out) if isinstance(out, tuple) else squeeze(out, 0)
+
+
 def permute_forward(x, dims):
     return np.transpose(x, dims), dims
 

@@ -17,7 +17,8 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LocalResponseNor
 from .parameter import Parameter
 from .sync_batchnorm import SyncBatchNorm
 from .pooling import (
-    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+    AvgPool2d, LPPool1d, LPPool2d, MaxPool1d,
     MaxPool2d,
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

@@ -79,15 +79,18 @@ class _ConvNd(Module):
         n = self._n
         dims = ("L",) if n == 1 else ("H", "W")
         expected = f"(N, {self.in_channels}, {', '.join(dims)})"
-        if input.ndim != n + 2 or input.shape[1] != self.in_channels:
-            raise ValueError(f"{self!r}: expected input {expected}, got {tuple(input.shape)}")
+        # (C_in, *) is PyTorch's unbatched form: check it as a batch of one
+        shape = (1, *input.shape) if input.ndim == n + 1 else tuple(input.shape)
+        if len(shape) != n + 2 or shape[1] != self.in_channels:
+            raise ValueError(f"{self!r}: expected input {expected}, got {tuple(input.shape)} "
+                             f"(unbatched: ({self.in_channels}, {', '.join(dims)}))")
         check_dtype(repr(self), "input", input, self.weight.dtype)
         if self.transposed:
-            if input.shape[0] and 0 in input.shape[2:]:  # PyTorch refuses an empty image too
+            if shape[0] and 0 in shape[2:]:  # PyTorch refuses an empty image too
                 raise ValueError(f"{self!r}: only zero batch or zero channel inputs are "
                                  f"supported, got input of shape {tuple(input.shape)}")
             return
-        size = input.shape[2:]
+        size = shape[2:]
         if isinstance(self.padding, str):
             pad = [0] * n if self.padding == "valid" else [
                 d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
@@ -173,6 +176,13 @@ class Conv2d(_ConvNd):
 
 
 class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         True, output_padding, groups, bias, padding_mode, dtype)
+        _check_output_padding(self)
+
     def _output_padding(self, input, output_size):
         """output_padding, or the one that yields ``output_size`` (PyTorch's rule)."""
         if output_size is None:
@@ -185,7 +195,7 @@ class _ConvTransposeNd(_ConvNd):
         result = []
         for d in range(n):
             least = F.conv.conv_transpose_out_size(
-                input.shape[d + 2], self.kernel_size[d], self.stride[d], self.padding[d],
+                input.shape[d - n], self.kernel_size[d], self.stride[d], self.padding[d],
                 self.dilation[d], 0)
             extra = output_size[d] - least
             if not 0 <= extra < max(self.stride[d], self.dilation[d]):
@@ -208,13 +218,6 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _n = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
-        _check_output_padding(self)
-
     def forward(self, input, output_size=None):
         self._check_input(input)
         (op,) = self._output_padding(input, output_size)
@@ -231,13 +234,6 @@ class ConvTranspose2d(_ConvTransposeNd):
     Parameters: weight (C_in, C_out/groups, kH, kW), bias (C_out,), U(±1/√fan_in) with
         fan_in = C_out/groups·kH·kW (as PyTorch computes it from the weight's dim 1).
     """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
-        _check_output_padding(self)
 
     def forward(self, input, output_size=None):
         self._check_input(input)

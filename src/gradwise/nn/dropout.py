@@ -36,7 +36,8 @@ class Dropout2d(Module):
     The mask comes from ``generator`` (an np.random.Generator; default the library RNG,
     ``gw.manual_seed``); eval mode is the identity.
 
-    Shape: (N, C, H, W) or (N, C, L) -> same
+    Shape: (N, C, H, W) -> same; other ranks as ``F.dropout2d`` (PyTorch's: a 3-D input is
+    (N, C, L), a 2-D (N, C) one is dropped element-wise, each with PyTorch's warning).
     """
 
     def __init__(self, p=0.5, inplace=False, *, generator=None):
@@ -45,9 +46,6 @@ class Dropout2d(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input):
-        if input.ndim not in (3, 4):
-            raise ValueError(f"{self!r}: expected input (N, C, H, W) or (N, C, L), got "
-                             f"{tuple(input.shape)}")
         return F.dropout2d(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self):

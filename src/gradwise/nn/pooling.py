@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool2d.
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, LPPool1d/2d, AdaptiveAvgPool1d/2d,
+AdaptiveMaxPool1d/2d; each takes (N, C, *) or PyTorch's unbatched (C, *).
 
 Thin wrappers over ``gradwise.functional.pooling`` with PyTorch's arguments, defaults and repr. A
 configuration that does not fit the input (kernel larger than the padded input, too much
@@ -16,10 +17,10 @@ class _Pool(Module):
 
     def _run(self, fn, input, *args, **kwargs):
         n = self._dims
-        if input.ndim != n + 2:
+        if input.ndim not in (n + 1, n + 2):  # (C, *) is PyTorch's unbatched form
             dims = "L" if n == 1 else "H, W"
             raise ValueError(f"{self!r}: expected input (N, C, {dims}), got "
-                             f"{tuple(input.shape)}")
+                             f"{tuple(input.shape)} (unbatched: (C, {dims}))")
         try:
             return fn(input, *args, **kwargs)
         except ValueError as e:
@@ -161,3 +162,40 @@ class AdaptiveMaxPool2d(_Pool):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Shape: (N, C, L) -> (N, C, output_size) [, indices]"""
+
+    _dims = 1
+
+    def forward(self, input):
+        return self._run(F.adaptive_max_pool1d, input, self.output_size, self.return_indices)
+
+
+class LPPool2d(_Pool):
+    """Power-average pooling y = (Σ_window x^p)^(1/p); stride defaults to kernel_size, no padding.
+
+    Shape: (N, C, H, W) -> (N, C, H_out, W_out), H_out = ⌊(H − k)/s⌋ + 1 (⌈·⌉ with ceil_mode)
+    """
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+        F.pooling.pool_window_args(type(self).__name__, kernel_size, stride, 0, 1, self._dims)
+
+    def forward(self, input):
+        lp_pool = F.lp_pool2d if self._dims == 2 else F.lp_pool1d
+        return self._run(lp_pool, input, self.norm_type, self.kernel_size, self.stride,
+                         self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(LPPool2d):
+    """Power-average pooling over L. Shape: (N, C, L) -> (N, C, L_out), L_out = ⌊(L − k)/s⌋ + 1"""
+
+    _dims = 1
