@@ -7,28 +7,29 @@ import pytest
 
 from gradwise.cli import main
 from gradwise.core.tensor import Tensor
+from gradwise.train.augment import random_shift
 from gradwise.train.checkpoint import load_checkpoint
+from gradwise.train.runner import run_task
 from gradwise.train.tasks import esn, mnist
-from gradwise.train.tasks.common import run_task
 
 
 def test_random_shift_translates_each_image_within_the_bound(rng):
     x = np.zeros((50, 1, 9, 9))
     x[:, 0, 4, 4] = 1.0                                  # one bright pixel in the centre
-    out = mnist.random_shift(x, 2, rng)
+    out = random_shift(x, 2, rng)
     assert out.shape == x.shape
     pos = np.argwhere(out[:, 0] > 0)                     # (image, row, col)
     assert len(pos) == 50                                # the pixel survives every shift
     offsets = pos[:, 1:] - 4
     assert np.abs(offsets).max() <= 2
     assert len({tuple(o) for o in offsets}) > 5          # the offsets really vary
-    assert mnist.random_shift(x, 0, rng) is x
+    assert random_shift(x, 0, rng) is x
 
 
 def test_random_shift_fills_with_the_background_value(rng):
     x = np.full((4, 1, 6, 6), -0.5)                     # constant background -0.5
     x[:, 0, 0, 0] = 3.0
-    out = mnist.random_shift(x, 1, rng)
+    out = random_shift(x, 1, rng)
     assert set(np.unique(out)) <= {-0.5, 3.0}
 
 

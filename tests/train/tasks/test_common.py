@@ -1,5 +1,6 @@
-"""The task protocol of train/tasks/common.py: run_task / evaluate_task on the skeleton task of
-docs/adding_a_task.md (executed from the doc itself), the closed-form path, the report."""
+"""The task protocol of train/runner.py (reached through train/tasks/common.py): run_task /
+evaluate_task on the skeleton task of docs/adding_a_task.md (executed from the doc itself), the
+closed-form path, the report."""
 import json
 import pathlib
 import re

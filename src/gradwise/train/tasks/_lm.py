@@ -20,9 +20,10 @@ from ...data import Vocab, bptt_windows, lm_batchify, num_bptt_windows
 from ...functional.loss import cross_entropy
 from ...models.rnn_lm import RNNLanguageModel
 from ...nn.utils.tbptt import detach_hidden
-from ..checkpoint import Checkpoint, restore_checkpoint
+from ..checkpoint import Checkpoint
 from ..generate import generate
 from ..trainer import StepOutput, evaluate_model
+from .common import load_model
 
 
 class LMStep:
@@ -129,10 +130,7 @@ def model_from_checkpoint(ckpt: Checkpoint):
 
 def build_from_checkpoint(ckpt: Checkpoint):
     """(model, vocab) rebuilt from a language-model checkpoint and loaded with its weights."""
-    model = model_from_checkpoint(ckpt)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    model.eval()
-    return model, Vocab.from_json(ckpt.extra["vocab"])
+    return load_model(ckpt, model_from_checkpoint), Vocab.from_json(ckpt.extra["vocab"])
 
 
 def model_step(model):

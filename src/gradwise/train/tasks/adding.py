@@ -45,10 +45,8 @@ class Config(TaskConfig):
 
     def validate(self):
         super().validate()
-        if self.model not in MODELS:
-            raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
-        if self.seq_len < 2:
-            raise ValueError(f"--seq-len must be >= 2, got {self.seq_len}")
+        self.check_choice("model", MODELS)
+        self.check_at_least(2, "seq_len")
         if self.chrono and self.model != "lstm":
             raise ValueError(f"--chrono initialises LSTM gates; --model is {self.model!r}")
 

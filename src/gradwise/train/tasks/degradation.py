@@ -22,10 +22,10 @@ from ...core.tensor import Tensor
 from ...data import DataLoader, TensorDataset
 from ...data.datasets import load_fashion_mnist, load_mnist
 from ...functional.loss import cross_entropy
+from ..augment import random_shift
 from ..metrics import Accuracy
 from ..trainer import Callback, StepOutput
 from .common import Parts, TaskConfig, limit_count
-from .mnist import random_shift
 
 DESCRIPTION = "plain vs residual 20/56-layer nets on Fashion-MNIST (He et al. 2016, Figure 1)"
 MEAN_STD = {"fashion": (0.2860, 0.3530), "mnist": (0.1307, 0.3081)}

@@ -41,8 +41,7 @@ class Config(TaskConfig):
 
     def validate(self):
         super().validate()
-        if self.delays < 1:
-            raise ValueError(f"--delays must be >= 1, got {self.delays}")
+        self.check_at_least(1, "delays")
 
 
 def _series(config: Config):

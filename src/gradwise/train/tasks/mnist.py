@@ -13,17 +13,19 @@ layer's feature maps of one test digit (``gradwise plot RUN`` draws them with th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 
 import numpy as np
 
 from ... import models
 from ...core import no_grad
-from ...core.random import default_generator
 from ...core.tensor import Tensor
 from ...data import DataLoader, TensorDataset
 from ...data.datasets import FASHION_CLASSES, load_fashion_mnist, load_mnist
 from ...functional.loss import cross_entropy
+from .. import augment
+from ..augment import random_shift  # noqa: F401 (benchmarks import it from here)
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1, confusion_matrix
 from ..trainer import StepOutput
@@ -93,44 +95,15 @@ def _load_test(config: Config, rgb: bool):
     return _images(xte[:n_test], rgb), yte[:n_test]
 
 
-def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Translate each image by (dy, dx) ~ U{-max_shift..max_shift}², filling with the background.
-
-    The background is the minimum pixel value (0 before normalisation).
-    Shape: (N, C, H, W) -> (N, C, H, W)
-    """
-    if max_shift == 0:
-        return x
-    n, _, h, w = x.shape
-    m = max_shift
-    padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)), constant_values=x.min())
-    d = rng.integers(0, 2 * m + 1, size=(n, 2))          # offsets into the padded image
-    out = np.empty_like(x)
-    for i in range(n):
-        out[i] = padded[i, :, d[i, 0]:d[i, 0] + h, d[i, 1]:d[i, 1] + w]
-    return out
-
-
-class ShiftStep:
-    """The training step with random-translation augmentation of the training batches."""
-
-    def __init__(self, max_shift: int):
-        self.max_shift = max_shift
-
-    def __call__(self, model, batch, training):
-        if training and self.max_shift:
-            x, y = batch
-            x = Tensor(random_shift(x.array, self.max_shift, default_generator()))
-            batch = (x, y)
-        return _step(model, batch, training)
-
-
 def _step(model, batch, training):
     x, y = batch
     logits = model(x)
     if isinstance(logits, tuple):        # GoogLeNet/Inception return auxiliary outputs
         logits = logits[0]
     return StepOutput(cross_entropy(logits, y), len(y), logits, y)
+
+
+ShiftStep = functools.partial(augment.ShiftStep, step_fn=_step)  # ShiftStep(max_shift)
 
 
 def _labels(config: Config):

@@ -51,8 +51,7 @@ class Config(TaskConfig):
         if self.char_embed_size < 0:
             raise ValueError(f"--char-embed-size must be >= 0 (0 disables the char encoder), "
                              f"got {self.char_embed_size}")
-        if self.char_filters < 1:
-            raise ValueError(f"--char-filters must be >= 1, got {self.char_filters}")
+        self.check_at_least(1, "char_filters")
         for name in ("dropout", "word_dropout"):
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:

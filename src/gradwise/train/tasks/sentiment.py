@@ -24,11 +24,10 @@ from ...data import DataLoader, Vocab, pad_collate
 from ...data.datasets import load_mr
 from ...functional.loss import cross_entropy
 from ...models.rnn_classifier import RNNClassifier
-from ..checkpoint import load_checkpoint, restore_checkpoint
+from ..callbacks import MaxNorm, RestoreBest
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
-from ..optional import require
-from ..trainer import Callback, StepOutput, evaluate_model
+from ..trainer import StepOutput, evaluate_model
 from .common import Parts, TaskConfig, limit_count, report, train_and_test
 
 DESCRIPTION = "MR sentence polarity with textcnn | lstm | bilstm | gru"
@@ -60,8 +59,7 @@ class Config(TaskConfig):
             raise ValueError(f"--max-norm constrains TextCNN; --model is {self.model!r}")
         if self.wide and self.model != "textcnn":
             raise ValueError(f"--wide is a TextCNN option; --model is {self.model!r}")
-        if self.model not in MODELS:
-            raise ValueError(f"--model {self.model!r} is unknown; choose from {', '.join(MODELS)}")
+        self.check_choice("model", MODELS)
 
 
 def fold_indices(order: np.ndarray, folds: int, fold: int | None):
@@ -112,25 +110,6 @@ def model_from_checkpoint(ckpt):
     if ckpt.model_name == "textcnn":
         return models.create("textcnn", **ckpt.model_config)
     return RNNClassifier(**ckpt.model_config)
-
-
-class MaxNorm(Callback):
-    """Kim's max-norm constraint on the output weights, after every optimizer step."""
-
-    def on_step_end(self, trainer, logs):
-        trainer.model.max_norm_()
-
-
-class RestoreBest(Callback):
-    """At the end of training, load the checkpoint with the best validation accuracy."""
-
-    def on_fit_end(self, trainer):
-        if trainer.checkpoints is None:
-            require("safetensors.numpy", "--restore-best", "checkpoint")
-        best = load_checkpoint(trainer.checkpoints.directory, which="best")
-        restore_checkpoint(best, trainer.model, restore_rng=False)
-        if not trainer.quiet:
-            print(f"testing the best checkpoint: step {best.step} (epoch {best.epoch})")
 
 
 def run(config: Config, run_dir, quiet=False, resume=False) -> dict:

@@ -18,11 +18,12 @@ from ...core.tensor import Tensor
 from ...data import DataLoader, Vocab, pad_collate
 from ...data.datasets import ENG_PREFIXES, load_eng_fra, normalize_tutorial
 from ...models.seq2seq import Seq2Seq, Seq2SeqConfig
-from ..checkpoint import load_checkpoint, restore_checkpoint
+from ..checkpoint import load_checkpoint
+from ..decoding import decode, decoding_bleu
 from ..logging import save_artifact
-from ..metrics import Accuracy, corpus_bleu
+from ..metrics import Accuracy
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count
+from .common import Parts, TaskConfig, limit_count, load_model
 
 DESCRIPTION = "eng-fra seq2seq with attention (greedy / beam search, BLEU-4)"
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -96,31 +97,6 @@ class Seq2SeqStep:
         return StepOutput(model.loss(logits, tgt), n, logits, target)
 
 
-def decode(model: Seq2Seq, src_ids: list, beam: int = 1, max_len: int = 30):
-    """(token ids without EOS, attention (len, S)) for one source sentence."""
-    src = np.asarray([src_ids], np.int64)
-    lengths = np.asarray([len(src_ids)])
-    eos = model.config.eos_idx
-    if beam > 1:
-        best = model.beam_search(src, lengths, beam_size=beam, max_len=max_len)[0][0]
-        tokens, attention = list(best.tokens), best.attention
-    else:
-        toks, _, att = model.greedy_decode(src, lengths, max_len=max_len)
-        tokens, attention = toks[0].tolist(), att[0]
-    n = tokens.index(eos) if eos in tokens else len(tokens)
-    return tokens[:n], np.asarray(attention)[:n]
-
-
-def bleu(model, src_vocab, tgt_vocab, pairs, beam=1) -> float:
-    model.eval()
-    hyps, refs = [], []
-    for src, tgt in pairs:
-        ids, _ = decode(model, src_vocab.encode(src, eos=True), beam)
-        hyps.append(tgt_vocab.decode(ids))
-        refs.append([tgt])
-    return corpus_bleu(refs, hyps, smooth=True)
-
-
 def build(config: Config) -> Parts:
     train, val, test_pairs = _pairs(config, np.random.default_rng(config.seed))
     src_vocab = Vocab.build([s for s, _ in train], specials=SPECIALS)
@@ -135,7 +111,7 @@ def build(config: Config) -> Parts:
                  Seq2SeqStep(config.teacher_forcing),
                  _loader(_encode(src_vocab, tgt_vocab, val), 100),
                  metrics=[Accuracy(ignore_index=0)],
-                 eval_fn=lambda m: {"bleu": bleu(m, src_vocab, tgt_vocab, bleu_pairs)},
+                 eval_fn=lambda m: {"bleu": decoding_bleu(m, src_vocab, tgt_vocab, bleu_pairs)},
                  monitor="val_bleu", mode="max",
                  extra={"src_vocab": src_vocab.to_json(), "tgt_vocab": tgt_vocab.to_json()},
                  summary=f"{config.direction} {len(train)} / {len(val)} / {len(test_pairs)} "
@@ -154,7 +130,7 @@ def test(model, config: Config, run_dir, extra) -> dict:
     loader = _loader(_encode(src_vocab, tgt_vocab, pairs), 100)
     out = evaluate_model(model, loader, Seq2SeqStep(1.0), [Accuracy(ignore_index=0)])
     results = {"test_loss": out["loss"], "test_token_acc": out["acc"],
-               "test_bleu": bleu(model, src_vocab, tgt_vocab, pairs, config.beam)}
+               "test_bleu": decoding_bleu(model, src_vocab, tgt_vocab, pairs, config.beam)}
     if run_dir is not None and pairs:
         lines = []
         for src, tgt in pairs[:3]:
@@ -172,12 +148,9 @@ def test(model, config: Config, run_dir, extra) -> dict:
 def load(ckpt):
     """(model, source vocab, target vocab, config) of a translate checkpoint."""
     ckpt = load_checkpoint(ckpt)
-    model = model_from_checkpoint(ckpt)
-    restore_checkpoint(ckpt, model, restore_rng=False)
-    model.eval()
     extra = ckpt.extra
-    return (model, Vocab.from_json(extra["src_vocab"]), Vocab.from_json(extra["tgt_vocab"]),
-            Config(**extra["task_config"]))
+    return (load_model(ckpt, model_from_checkpoint), Vocab.from_json(extra["src_vocab"]),
+            Vocab.from_json(extra["tgt_vocab"]), Config(**extra["task_config"]))
 
 
 def translate(ckpt, sentence: str, beam: int | None = None) -> dict:

@@ -22,8 +22,8 @@ from ...data import Vocab
 from ...data.datasets import load_ptb
 from ...models.rnn_lm import RNNLanguageModel
 from ...nn import init
+from ..callbacks import EpochDecay
 from ..checkpoint import load_checkpoint
-from ..trainer import Callback
 from . import _lm
 from ._lm import LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, sample_text
 from .common import Parts, TaskConfig
@@ -53,14 +53,11 @@ class Config(TaskConfig):
 
     def validate(self) -> None:
         super().validate()
-        if self.init_scale is not None and not self.init_scale > 0:
-            raise ValueError(f"--init-scale must be > 0, got {self.init_scale}")
-        if self.decay_after is not None:
-            if self.decay_after < 1:
-                raise ValueError(f"--decay-after must be >= 1, got {self.decay_after}")
-            if self.scheduler != "none":
-                raise ValueError(f"--decay-after is a schedule of its own; it needs --scheduler "
-                                 f"none, got {self.scheduler!r}")
+        self.check_positive("init_scale")
+        self.check_at_least(1, "decay_after")
+        if self.decay_after is not None and self.scheduler != "none":
+            raise ValueError(f"--decay-after is a schedule of its own; it needs --scheduler "
+                             f"none, got {self.scheduler!r}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"--lr-decay must be in (0, 1], got {self.lr_decay}")
 
@@ -101,24 +98,6 @@ def init_uniform(model, scale: float) -> None:
     """Every parameter (embedding, LSTM, output layer) drawn from U(−scale, scale)."""
     for p in model.parameters():
         init.uniform_(p, -scale, scale)
-
-
-class EpochDecay(Callback):
-    """Zaremba et al.'s schedule: lr = lr0 · decay^max(e + 1 − after, 0) for epoch e = 0, 1, …
-
-    With after=4, decay=0.5: epochs 1–4 at lr0, epoch 5 at lr0/2, epoch 6 at lr0/4, …
-    Set at the start of every epoch; a run resumed mid-epoch keeps the optimizer's saved lr.
-    """
-
-    def __init__(self, lr: float, after: int, decay: float):
-        self.lr, self.after, self.decay = lr, after, decay
-
-    def lr_at(self, epoch: int) -> float:
-        return self.lr * self.decay ** max(epoch + 1 - self.after, 0)
-
-    def on_epoch_start(self, trainer):
-        for group in trainer.optimizer.param_groups:
-            group["lr"] = self.lr_at(trainer.epoch)
 
 
 def test(model, config: Config, run_dir, extra) -> dict:
