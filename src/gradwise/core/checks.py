@@ -53,10 +53,24 @@ def ntuple(owner: str, name: str, value, n: int, minimum: int | None = None) -> 
         out = tuple(int(u) for u in value)
     else:
         kind = "an int" if n == 1 else f"an int or a tuple of {n} ints"
-        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
+        count = ""
+        if isinstance(value, (tuple, list)) and len(value) != n:
+            count = f" ({name} has {len(value)} values for {n} dimension{'s' * (n != 1)})"
+        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}{count}")
     if minimum is not None:
         check_min(owner, name, out, minimum)
     return out
+
+
+def one_per(value, n: int, error) -> list:
+    """``value`` as a list of n entries, one per axis, parameter group, ...: a list or tuple must
+    have exactly n (else ``ValueError(error(value))``, the caller's message); anything else is
+    repeated n times. Unlike ``ntuple`` the entries are not checked."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(error(value))
+        return list(value)
+    return [value] * n
 
 
 def check_min(owner: str, name: str, values: tuple, minimum: int) -> None:

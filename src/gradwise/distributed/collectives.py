@@ -178,6 +178,15 @@ def _check_rank(r, comm, caller, name):
 
 # -- Python objects (pickled; for metadata, never for gradients) -------------------------------
 
+def _check_root_list(comm, caller, role, root, name, objects):
+    """``root`` (the ``role`` rank: dst or src) is a rank, and there ``objects`` (the list
+    argument ``name``) has one entry per rank; the other ranks may pass anything."""
+    _check_rank(root, comm, caller, role)
+    if comm.Get_rank() == root and (objects is None or len(objects) != comm.Get_size()):
+        raise ValueError(f"{caller}: rank {root} must pass {name} with "
+                         f"world_size={comm.Get_size()} entries")
+
+
 def all_gather_object(object_list, obj, group=None):
     """``object_list[k]`` ← rank k's ``obj`` on every rank."""
     comm = _comm()
@@ -190,11 +199,7 @@ def all_gather_object(object_list, obj, group=None):
 def gather_object(obj, object_gather_list=None, dst=0, group=None):
     """On rank ``dst``, ``object_gather_list[k]`` ← rank k's ``obj``; other ranks pass None."""
     comm = _comm()
-    _check_rank(dst, comm, "gather_object", "dst")
-    if comm.Get_rank() == dst and (object_gather_list is None
-                                   or len(object_gather_list) != comm.Get_size()):
-        raise ValueError(f"gather_object: rank {dst} must pass object_gather_list with "
-                         f"world_size={comm.Get_size()} entries")
+    _check_root_list(comm, "gather_object", "dst", dst, "object_gather_list", object_gather_list)
     gathered = comm.gather(obj, root=dst)
     if comm.Get_rank() == dst:
         object_gather_list[:] = gathered
@@ -204,11 +209,8 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
                         group=None):
     """``scatter_object_output_list[0]`` ← rank ``src``'s ``scatter_object_input_list[r]``."""
     comm = _comm()
-    _check_rank(src, comm, "scatter_object_list", "src")
-    if comm.Get_rank() == src and (scatter_object_input_list is None
-                                   or len(scatter_object_input_list) != comm.Get_size()):
-        raise ValueError(f"scatter_object_list: rank {src} must pass "
-                         f"scatter_object_input_list with world_size={comm.Get_size()} entries")
+    _check_root_list(comm, "scatter_object_list", "src", src, "scatter_object_input_list",
+                     scatter_object_input_list)
     if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
         raise ValueError("scatter_object_list: scatter_object_output_list must be a non-empty "
                          "list (its first entry receives the object)")

@@ -34,7 +34,7 @@ import operator
 import numpy as np
 
 from ..core import apply_op
-from ..core.checks import check_floating
+from ..core.checks import check_floating, one_per
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear")
 _RANK = {"linear": 3, "bilinear": 4}  # the nearest modes take 3-D or 4-D input
@@ -226,12 +226,9 @@ def interpolate_linear_backward(dy, cache):
 
 def _as_list(op, name, value, dims):
     """value (a number, or a sequence with one entry per spatial axis) as a list of `dims`."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != dims:
-            raise ValueError(f"{op}: expected {name} with {dims} entr{'y' if dims == 1 else 'ies'}"
-                             f" (one per spatial dimension of the input), got {name}={value!r}")
-        return list(value)
-    return [value] * dims
+    return one_per(value, dims, lambda v: (
+        f"{op}: expected {name} with {dims} entr{'y' if dims == 1 else 'ies'} (one per spatial "
+        f"dimension of the input), got {name}={v!r}"))
 
 
 def check_interpolate_args(op, size, scale_factor, mode, align_corners, recompute_scale_factor):

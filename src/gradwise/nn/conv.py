@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import functional as F
 from ..core.checks import check_dtype, check_positive_int, ntuple
-from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import add_weight_and_bias
 
 
 class _ConvNd(Module):
@@ -54,16 +51,11 @@ class _ConvNd(Module):
         self.dilation, self.transposed, self.groups = dilation, transposed, int(groups)
         self.output_padding = ntuple(owner, "output_padding", output_padding, n)
         self.padding_mode = padding_mode
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         if transposed:
             shape = (in_channels, out_channels // groups) + kernel_size
         else:
             shape = (out_channels, in_channels // groups) + kernel_size
-        self.weight = Parameter(np.empty(shape, dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, out_channels if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -118,7 +110,16 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d's and Conv2d's constructor, in PyTorch's argument order."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, dtype)
+
+
+class Conv1d(_Conv):
     """1-D convolution over (N, C_in, L).
 
     Args:
@@ -135,11 +136,6 @@ class Conv1d(_ConvNd):
 
     _n = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
-
     def forward(self, input):
         self._check_input(input)
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
@@ -147,7 +143,7 @@ class Conv1d(_ConvNd):
                         self.dilation[0], self.groups)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) (cross-correlation, like PyTorch).
 
     Args:
@@ -163,11 +159,6 @@ class Conv2d(_ConvNd):
     Parameters: weight (C_out, C_in/groups, kH, kW), bias (C_out,), both U(±1/√fan_in) with
         fan_in = C_in/groups·kH·kW (PyTorch's kaiming_uniform_(a=√5) default).
     """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
 
     def forward(self, input):
         self._check_input(input)

@@ -7,10 +7,9 @@ import numpy as np
 
 from .. import functional as F
 from ..core.checks import check_dtype, check_nonnegative_int
-from ..core.dtype import get_default_dtype
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import add_weight_and_bias
 
 
 class Identity(Module):
@@ -45,12 +44,8 @@ class Linear(Module):
         super().__init__()
         check_nonnegative_int("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.weight = Parameter(np.empty((out_features, in_features), dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), out_features if bias else None,
+                            dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -89,12 +84,8 @@ class Bilinear(Module):
                         out_features=out_features)
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in1_features, in2_features),
+                            out_features if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -42,3 +42,16 @@ class Parameter(Tensor):
             out.grad = Tensor(self.grad.array.copy())
         memo[id(self)] = out
         return out
+
+
+def add_weight_and_bias(module, weight_shape, bias_size, dtype=None):
+    """Register an empty ``weight`` of ``weight_shape`` and an empty ``bias`` of ``(bias_size,)``
+    on ``module`` (``bias_size=None`` registers ``bias`` as None, PyTorch's ``bias=False``), in
+    ``dtype`` (None: the default dtype). The module's ``reset_parameters`` fills them."""
+    dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+    module.weight = Parameter(np.empty(tuple(weight_shape), dtype))
+    if bias_size is None:
+        module.register_parameter("bias", None)
+    else:
+        module.bias = Parameter(np.empty((bias_size,), dtype))
+

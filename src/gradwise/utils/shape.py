@@ -15,15 +15,14 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.autograd import enable_grad
+from ..core.checks import ntuple
 from ..core.tensor import Tensor
+from ..nn.utils.nested import tensors_in
 
 
-def _pair(v, d, name):
-    if isinstance(v, (tuple, list)):
-        if len(v) != d:
-            raise ValueError(f"conv_output_size: {name} has {len(v)} values for {d} dimension(s)")
-        return tuple(v)
-    return (v,) * d
+def _per_dim(name, value, d):
+    """conv_output_size's argument as d values (an int repeats); _one checks their ranges."""
+    return ntuple("conv_output_size", name, value, d)
 
 
 def _one(n, f, s, p, dil, strict):
@@ -68,15 +67,15 @@ def conv_output_size(n, kernel, stride=1, padding=0, dilation=1, strict=False):
         if padding == "valid":
             padding = 0
         elif padding == "same":
-            if any(s != 1 for s in _pair(stride, d, "stride")):
+            if any(s != 1 for s in _per_dim("stride", stride, d)):
                 raise ValueError("conv_output_size: padding='same' needs stride 1")
             return tuple(ns) if multi else n
         else:
             raise ValueError(f"conv_output_size: padding must be an int, 'valid' or 'same', "
                              f"got {padding!r}")
     out = tuple(_one(*args, strict) for args in zip(
-        ns, _pair(kernel, d, "kernel"), _pair(stride, d, "stride"), _pair(padding, d, "padding"),
-        _pair(dilation, d, "dilation")))
+        ns, _per_dim("kernel", kernel, d), _per_dim("stride", stride, d),
+        _per_dim("padding", padding, d), _per_dim("dilation", dilation, d)))
     return out if multi else out[0]
 
 
@@ -148,19 +147,16 @@ class ModelSummary:
         p.text(str(self))
 
 
-def _tuple(v, d):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * d
+def _module_dims(module, name, value, d):
+    """A layer's kernel_size/stride/dilation as a tuple: an int repeated d times, a sequence
+    kept at the layer's own length (the caller compares it with d)."""
+    n = len(value) if isinstance(value, (tuple, list)) else d
+    return ntuple(type(module).__name__, name, value, n)
 
 
 def _first_tensor(obj):
-    if isinstance(obj, Tensor):
-        return obj
-    if isinstance(obj, (tuple, list)):
-        for o in obj:
-            t = _first_tensor(o)
-            if t is not None:
-                return t
-    return None
+    tensors = tensors_in(obj)
+    return tensors[0] if tensors else None
 
 
 def _macs(module, x, y):
@@ -226,9 +222,9 @@ class _FieldTracker:
             out = (tuple(ri + (ki - 1) * ji for ri, ki, ji in zip(r, k, j)),
                    tuple(ji * si for ji, si in zip(j, s)))
         elif kernel is not None:
-            k = _tuple(kernel, self.d)[: self.d]
-            s = _tuple(getattr(module, "stride", 1) or k, self.d)[: self.d]
-            dil = _tuple(getattr(module, "dilation", 1), self.d)[: self.d]
+            k = _module_dims(module, "kernel_size", kernel, self.d)[: self.d]
+            s = _module_dims(module, "stride", getattr(module, "stride", 1) or k, self.d)[: self.d]
+            dil = _module_dims(module, "dilation", getattr(module, "dilation", 1), self.d)[: self.d]
             if len(k) < self.d:
                 out = (None, None)
             elif kind.startswith("ConvTranspose"):

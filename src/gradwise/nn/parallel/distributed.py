@@ -29,6 +29,7 @@ from ... import distributed as dist
 from ...core.autograd import is_grad_enabled
 from ...core.tensor import Tensor
 from ..module import Module
+from ..utils.nested import tensors_in
 from .buckets import assign_buckets
 
 
@@ -102,7 +103,7 @@ class DistributedDataParallel(Module):
             _broadcast_arrays(self._buffer_arrays())
         out = self.module(*inputs, **kwargs)
         if is_grad_enabled() and self.require_backward_grad_sync:
-            self._arm(_tensors_in(out))
+            self._arm(tensors_in(out))
         else:
             self._armed = False
         return out
@@ -114,7 +115,7 @@ class DistributedDataParallel(Module):
         wrapper does this itself with the module's outputs (PyTorch's reducer method)."""
         self._check_finished()
         if self.require_backward_grad_sync:
-            self._arm(_tensors_in(outputs))
+            self._arm(tensors_in(outputs))
 
     def _check_finished(self):
         if self._armed and self._progress:
@@ -225,17 +226,6 @@ def _broadcast_arrays(arrays):
         for a in group:
             a[...] = flat[start:start + a.size].reshape(a.shape)
             start += a.size
-
-
-def _tensors_in(out):
-    """The Tensors in a forward's output (nested tuples, lists and dicts)."""
-    if isinstance(out, Tensor):
-        return [out]
-    if isinstance(out, (tuple, list)):
-        return [t for o in out for t in _tensors_in(o)]
-    if isinstance(out, dict):
-        return [t for o in out.values() for t in _tensors_in(o)]
-    return []
 
 
 def _leaf_edge_counts(outputs, wanted):
