@@ -92,5 +92,6 @@ for _name, _module in (("distributions", _distributions), ("distributions.kl", _
                        ("backends.cudnn", backends.cudnn), ("backends.mps", backends.mps)):
     _alias_module(_name, _module)
 from .serialization import load, save
+from . import multiprocessing  # noqa: E402 (torch.multiprocessing)
 
 __version__ = "0.1.0"

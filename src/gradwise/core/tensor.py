@@ -6,6 +6,11 @@ Operators and methods such as ``+``, ``@``, ``.sum()`` and ``.reshape()`` are at
 from __future__ import annotations
 
 import itertools
+import mmap
+import os
+import weakref
+from multiprocessing import context as _mp_context
+from multiprocessing.reduction import DupFd, ForkingPickler
 
 import numpy as np
 
@@ -270,6 +275,30 @@ class Tensor:
             g = g.astype(self.dtype, copy=False)
         autograd.run_backward(self, g, retain_graph=retain_graph)
 
+    # -- shared memory (gradwise.multiprocessing) --------------------------------------------
+    def share_memory_(self):
+        """Move the values into memory that child processes share (no-op if already shared).
+
+        Afterwards a process started with the 'fork' method writes into the same memory, and
+        one started with 'spawn' or 'forkserver' (or reached through a ``Queue``) maps it
+        when the tensor is passed to it, so in-place updates (``optimizer.step()``) are seen
+        by every process. Like PyTorch, the tensor object stays the same; only its memory
+        moves. The memory is an anonymous file (``memfd_create``): nothing appears under
+        /dev/shm, and the kernel frees it when the last process drops the tensor.
+
+        Returns: self.
+        """
+        share_memory_together((self,))
+        return self
+
+    def is_shared(self):
+        """Whether the values live in shared memory (``share_memory_()`` or a received tensor)."""
+        return _segment_of(self.array) is not None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        ForkingPickler.register(cls, _reduce_for_process)  # e.g. nn.Parameter
+
     # -- in-place edits ---------------------------------------------------------------------
     # Every in-place path bumps the version counter; a node that saved this tensor's memory
     # checks the counter in backward (see ``autograd``).
@@ -379,6 +408,110 @@ class _HookHandle:
 
 
 autograd.Tensor = Tensor
+
+
+class _SharedSegment(mmap.mmap):
+    """A MAP_SHARED mapping of an anonymous memfd file, whose descriptor ``fd`` stays open so
+    the segment can be handed to a spawned process; ``fd`` is -1 (an anonymous mapping that
+    only forked children share) where ``os.memfd_create`` is missing. The descriptor closes
+    when the mapping is garbage-collected (mmap keeps a second, private one meanwhile)."""
+
+    def __new__(cls, nbytes, fd=None):
+        if fd is None:
+            fd = os.memfd_create("gradwise", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else -1
+            if fd >= 0:
+                os.ftruncate(fd, nbytes)
+        self = super().__new__(cls, fd, nbytes)
+        self.fd = fd
+        self.address = np.frombuffer(self, np.uint8, count=1).ctypes.data
+        if fd >= 0:
+            weakref.finalize(self, os.close, fd)
+        return self
+
+
+_ALIGN = 64  # bytes: every array in a segment starts on a cache line
+
+
+def share_memory_together(tensors):
+    """Move the tensors not yet shared into ONE new shared segment (Module.share_memory):
+    one descriptor pair and one mapping per model instead of one per parameter."""
+    todo = [t for t in tensors if _segment_of(t.array) is None]
+    for t in todo:
+        if t.array.dtype.hasobject:
+            raise TypeError(f"share_memory_: a {t.dtype} array holds Python objects, which "
+                            f"cannot live in shared memory")
+    if not todo:
+        return
+    offsets, end = [], 0
+    for t in todo:
+        offsets.append(end)
+        end += -(-max(t.array.nbytes, 1) // _ALIGN) * _ALIGN
+    segment = _SharedSegment(end)
+    for t, offset in zip(todo, offsets):
+        out = np.ndarray(t.shape, t.dtype, buffer=segment, offset=offset)
+        out[...] = t.array
+        t.array = out
+
+
+def _segment_of(array):
+    """The _SharedSegment that holds ``array``'s memory, or None."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return base if isinstance(base, _SharedSegment) else None
+
+
+def _reduce_for_process(t):
+    """How multiprocessing pickles a Tensor: a shared one travels as a duplicated descriptor
+    of its segment (mapped again by the receiver, PyTorch's 'file_descriptor' strategy), any
+    other one by value."""
+    segment = _segment_of(t.array)
+    if segment is None:
+        return t.__reduce_ex__(4)
+    if t.requires_grad and not t.is_leaf:
+        raise RuntimeError(
+            "Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd "
+            "does not support crossing process boundaries. If you just want to transfer the "
+            "data, call detach() on the tensor before serializing (e.g., putting it on the queue)."
+        )
+    if segment.fd < 0:
+        raise RuntimeError(f"{type(t).__name__}.share_memory_: this platform has no "
+                           f"os.memfd_create, so shared tensors reach only children started "
+                           f"with the 'fork' method; they cannot be pickled to another process")
+    a = t.array
+    offset = a.__array_interface__["data"][0] - segment.address
+    return _rebuild_shared, (type(t), _dup_fd(segment.fd), len(segment), offset, a.shape,
+                             a.strides, a.dtype, t.requires_grad)
+
+
+def _dup_fd(fd):
+    """multiprocessing's DupFd, except that a descriptor already passed to the process being
+    spawned (a model's other parameters) is named again instead of being passed twice,
+    which the spawn launcher refuses ("bad value(s) in fds_to_keep")."""
+    popen = _mp_context.get_spawning_popen()
+    if popen is not None and fd in getattr(popen, "_fds", ()):
+        return popen.DupFd(fd)
+    return DupFd(fd)
+
+
+_RECEIVED = weakref.WeakValueDictionary()  # memfd inode -> its mapping in this process
+
+
+def _rebuild_shared(cls, dup_fd, nbytes, offset, shape, strides, dtype, requires_grad):
+    fd = dup_fd.detach()
+    inode = os.fstat(fd).st_ino
+    segment = _RECEIVED.get(inode)
+    if segment is None:  # the first tensor of this segment to arrive: map it
+        segment = _RECEIVED[inode] = _SharedSegment(nbytes, fd)
+    elif fd != segment.fd:  # e.g. another parameter of a model: reuse the mapping
+        os.close(fd)
+    array = np.ndarray(shape, dtype, buffer=segment, offset=offset, strides=strides)
+    return cls(array, requires_grad=requires_grad)
+
+
+ForkingPickler.register(Tensor, _reduce_for_process)
 
 
 def _shared_view(t):

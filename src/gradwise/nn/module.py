@@ -20,7 +20,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from ..core.device import check_device, is_device_spec
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, share_memory_together
 from .parameter import Parameter
 
 
@@ -449,6 +449,17 @@ class Module:
         for module in self.children():
             module.apply(fn)
         fn(self)
+        return self
+
+    def share_memory(self) -> Module:
+        """Move every parameter, existing ``.grad`` and buffer into shared memory, in place.
+
+        The Parameter objects stay the same (an optimizer built earlier still updates them)
+        and keep their values, dtype and shape; processes started afterwards, or given the
+        module, update the same memory (Hogwild training, see ``gradwise.multiprocessing``).
+        """
+        tensors = list(self.parameters()) + list(self.buffers())
+        share_memory_together(tensors + [t.grad for t in tensors if t.grad is not None])
         return self
 
     def _cast(self, dtype) -> Module:
