@@ -221,7 +221,7 @@ def test_stepping_scheduler_before_optimizer_warns():
 def test_scheduler_bad_arguments_raise():
     with pytest.raises(TypeError, match="not an Optimizer"):
         gw_sched.StepLR(object(), 3)
-    with pytest.raises(ValueError, match="expected 2 lr_lambdas, got 1"):
+    with pytest.raises(ValueError, match="LambdaLR: expected 2 values of lr_lambda \\(one per param group\\), got 1"):
         gw_sched.LambdaLR(gw_optimizer(), [lambda e: 1.0])
     with pytest.raises(ValueError, match="step_size must be > 0"):
         gw_sched.StepLR(gw_optimizer(), 0)

@@ -21,6 +21,34 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
+def _per_group(owner, name, optimizer, value):
+    """One value per parameter group: a list of the right length, or a scalar repeated."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{owner}: expected {n} values of {name} (one per param group), "
+                             f"got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def _state_with_items(scheduler, key, save):
+    """The scheduler's attributes but the optimizer, the list attribute ``key`` saved item by
+    item with ``save(item)`` (wrapped schedulers, lr lambdas)."""
+    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", key)}
+    state[key] = [save(item) for item in getattr(scheduler, key)]
+    return state
+
+
+def _load_state_with_items(scheduler, state_dict, key, load):
+    """Undo ``_state_with_items``: ``load(item, saved)`` for each item; state_dict is not changed."""
+    state_dict = dict(state_dict)
+    saved = state_dict.pop(key)
+    scheduler.__dict__.update(state_dict)
+    for item, value in zip(getattr(scheduler, key), saved):
+        load(item, value)
+
+
 class LRScheduler:
     """Base class: stores ``base_lrs`` (the ``initial_lr`` of every group) and ``last_epoch``.
 
@@ -101,48 +129,64 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
-class LambdaLR(LRScheduler):
+def _save_lambda(fn):
+    return None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+
+
+def _load_lambda(fn, saved):
+    if saved is not None:
+        fn.__dict__.update(saved)
+
+
+class _LambdaScheduler(LRScheduler):
+    """One ``lr_lambda`` per group (LambdaLR, MultiplicativeLR). ``state_dict()`` stores the
+    ``__dict__`` of callable objects but not of plain functions or lambdas (which cannot be
+    serialised), like PyTorch."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        name = type(self).__name__
+        self.optimizer = optimizer
+        self.lr_lambdas = _per_group(name, "lr_lambda", optimizer, lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"{name}: lr_lambda should be a function, got "
+                                f"{type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        return _state_with_items(self, "lr_lambdas", _save_lambda)
+
+    def load_state_dict(self, state_dict):
+        _load_state_with_items(self, state_dict, "lr_lambdas", _load_lambda)
+
+
+class LambdaLR(_LambdaScheduler):
     """lr = initial_lr · lr_lambda(epoch).
 
     Args:
         optimizer: the wrapped Optimizer.
         lr_lambda: a function of the epoch index, or a list with one per parameter group.
         last_epoch: see :class:`LRScheduler`.
-
-    ``state_dict()`` stores the ``__dict__`` of callable objects but not of plain functions or
-    lambdas (which cannot be serialised), like PyTorch.
     """
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         return [base_lr * fn(self.last_epoch)
                 for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-            for fn in self.lr_lambdas
-        ]
-        return state
 
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+class MultiplicativeLR(_LambdaScheduler):
+    """Multiply the current lr by ``lr_lambda(epoch)`` every epoch: lr_t = lr_{t-1} · λ(t).
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        lr_lambda: a function of the epoch index, or a list with one per parameter group.
+        last_epoch: see :class:`LRScheduler`.
+    """
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class StepLR(LRScheduler):
@@ -219,6 +263,68 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """Multiply the lr by ``factor`` until epoch ``total_iters``, then restore it.
+
+        lr_t = initial_lr · (factor if t < total_iters else 1)
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        factor: the multiplier while active, in [0, 1] (default 1/3).
+        total_iters: the epoch at which the factor is undone (default 5).
+        last_epoch: see :class:`LRScheduler`.
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the lr polynomially to 0 over ``total_iters`` epochs, then keep it.
+
+        lr_t = initial_lr · (1 − min(t, total_iters) / total_iters)^power
+
+    computed recursively from the current lr, as PyTorch does.
+
+    Args:
+        optimizer: the wrapped Optimizer.
+        total_iters: number of epochs of the decay (default 5).
+        power: the exponent (default 1.0, a linear decay).
+        last_epoch: see :class:`LRScheduler`.
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        t, T = self.last_epoch, self.total_iters
+        decay = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power  # f_t / f_{t-1}
+        return [lr * decay for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -380,6 +486,8 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
+_LRScheduler = LRScheduler  # PyTorch's old (deprecated) name
+
 from .schedulers_extra import (  # noqa: E402 (the extra schedulers subclass LRScheduler above)
-    CosineAnnealingWarmRestarts, CyclicLR, LinearLR, OneCycleLR, SequentialLR,
+    ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, LinearLR, OneCycleLR, SequentialLR,
 )

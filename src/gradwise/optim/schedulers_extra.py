@@ -1,5 +1,5 @@
-"""Warm-up, cyclical and composed learning-rate schedules: LinearLR, SequentialLR, CyclicLR,
-CosineAnnealingWarmRestarts and OneCycleLR.
+"""Warm-up, cyclical and composed learning-rate schedules: LinearLR, SequentialLR,
+ChainedScheduler, CyclicLR, CosineAnnealingWarmRestarts and OneCycleLR.
 
 The formulas, the recursive (chainable) updates and the ``last_epoch`` bookkeeping follow
 ``torch.optim.lr_scheduler`` so that the learning-rate (and momentum) sequences equal PyTorch's.
@@ -7,22 +7,13 @@ The formulas, the recursive (chainable) updates and the ``last_epoch`` bookkeepi
 from __future__ import annotations
 
 import math
-import types
 from bisect import bisect_right
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau
+from .lr_scheduler import (
+    LRScheduler, ReduceLROnPlateau, _load_lambda, _load_state_with_items, _per_group,
+    _save_lambda, _state_with_items,
+)
 from .optimizer import Optimizer
-
-
-def _per_group(owner, name, optimizer, value):
-    """One value per parameter group: a list of the right length, or a scalar repeated."""
-    n = len(optimizer.param_groups)
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise ValueError(f"{owner}: expected {n} values of {name} (one per param group), "
-                             f"got {len(value)}")
-        return list(value)
-    return [value] * n
 
 
 def _initial_step(scheduler):
@@ -95,7 +86,37 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _SchedulerList(LRScheduler):
+    """Base of SequentialLR and ChainedScheduler: checks the wrapped schedulers and saves
+    their ``state_dict()``s inside its own."""
+
+    def _set_schedulers(self, schedulers, optimizer):
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name}: expected at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{name}: schedulers[{i}] ({type(scheduler).__name__}) "
+                                f"has no `optimizer` attribute")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{name}: schedulers[{i}] is a ReduceLROnPlateau, which "
+                                 f"needs a metric in step() and cannot be {self._verb}")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: schedulers[{i}] ({type(scheduler).__name__}) "
+                                 f"wraps a different optimizer")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+
+    def state_dict(self):
+        """Own attributes plus every wrapped scheduler's ``state_dict()``."""
+        return _state_with_items(self, "_schedulers", lambda s: s.state_dict())
+
+    def load_state_dict(self, state_dict):
+        _load_state_with_items(self, state_dict, "_schedulers",
+                               lambda s, saved: s.load_state_dict(saved))
+
+
+class SequentialLR(_SchedulerList):
     """Run ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``.
 
     At each milestone the next scheduler restarts from its epoch 0 (closed form), as in PyTorch.
@@ -107,26 +128,15 @@ class SequentialLR(LRScheduler):
         last_epoch: see :class:`LRScheduler`.
     """
 
+    _verb = "sequenced"
+
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
-        if len(schedulers) < 1:
-            raise ValueError("SequentialLR: expected at least one scheduler, got none")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) "
-                                f"has no `optimizer` attribute")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR: schedulers[{i}] is a ReduceLROnPlateau, which "
-                                 f"needs a metric in step() and cannot be sequenced")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) "
-                                 f"wraps a different optimizer")
+        self._set_schedulers(schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
                              f"{len(schedulers)} schedulers, got {len(milestones)}")
-        self._schedulers = list(schedulers)
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
-        self.optimizer = optimizer
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
         self._recursive_undo()
@@ -153,18 +163,28 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self):
-        """Own attributes plus every wrapped scheduler's ``state_dict()``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, saved in zip(self._schedulers, schedulers):
-            s.load_state_dict(saved)
+class ChainedScheduler(_SchedulerList):
+    """Step several schedulers together: each epoch every one of them updates the lr in turn,
+    so their factors multiply (e.g. ConstantLR warm-up chained with ExponentialLR decay).
+
+    Args:
+        schedulers: the schedulers, all on one optimizer (not ReduceLROnPlateau).
+        optimizer: that optimizer (default: the first scheduler's).
+    """
+
+    _verb = "chained"
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler: expected at least one scheduler, got none")
+        self._set_schedulers(schedulers, optimizer or schedulers[0].optimizer)
+        self._last_lr = self._current_lrs()
+
+    def step(self):  # noqa: D102 (no epoch argument, like PyTorch)
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
 class CyclicLR(LRScheduler):
@@ -278,16 +298,14 @@ class CyclicLR(LRScheduler):
         """Every attribute except the optimizer; a custom ``scale_fn`` only if it is an object."""
         state = {k: v for k, v in self.__dict__.items() if k != "optimizer"}
         fn = state.pop("_scale_fn_custom")
-        state["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
-                                     else fn.__dict__.copy())
+        state["_scale_fn_custom"] = None if fn is None else _save_lambda(fn)
         return state
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         fn = state_dict.pop("_scale_fn_custom")
         self.__dict__.update(state_dict)
-        if fn is not None:
-            self._scale_fn_custom.__dict__.update(fn)
+        _load_lambda(self._scale_fn_custom, fn)
         self._init_scale_fn()
 
 
