@@ -36,16 +36,8 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
+        grad = self._begin_update(param, grad, state, group, ("square_avg", "acc_delta"))
         rho, eps = group["rho"], group["eps"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = self._zeros_like(param)
-            state["acc_delta"] = self._zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.array
         v, u = state["square_avg"].array, state["acc_delta"].array
         v *= rho
         v += (1 - rho) * grad * grad

@@ -52,11 +52,7 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group):
         if not state:
             self._init_state(param, state, group)
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.array
+        grad = self._begin_update(param, grad, state, group)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"].array
         s += grad * grad

@@ -45,23 +45,10 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        grad = self._begin_update(param, grad, state, group, buffers)
+        lr, eps, step = group["lr"], group["eps"], state["step"]
         beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = self._zeros_like(param)
-            state["exp_avg_sq"] = self._zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = self._zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        step = state["step"]
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.array *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.array
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         lerp_(m, grad, 1 - beta1)
         v *= beta2

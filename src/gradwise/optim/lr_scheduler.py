@@ -32,6 +32,13 @@ def _per_group(owner, name, optimizer, value):
     return [value] * n
 
 
+def _check_fraction(owner, name, value, low_open=False):
+    """Refuse a factor outside [0, 1], or outside (0, 1] when ``low_open``."""
+    if value > 1.0 or value < 0 or (low_open and value == 0):
+        raise ValueError(f"{owner}: {name} must be in {'(0, 1]' if low_open else '[0, 1]'}, "
+                         f"got {value}")
+
+
 def _state_with_items(scheduler, key, save):
     """The scheduler's attributes but the optimizer, the list attribute ``key`` saved item by
     item with ``save(item)`` (wrapped schedulers, lr lambdas)."""
@@ -278,8 +285,7 @@ class ConstantLR(LRScheduler):
     """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        if factor > 1.0 or factor < 0:
-            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        _check_fraction("ConstantLR", "factor", factor)
         self.factor = factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)

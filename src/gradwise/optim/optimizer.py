@@ -196,6 +196,30 @@ class Optimizer:
     def _zeros_like(param):
         return Tensor(np.zeros_like(param.array))
 
+    def _begin_update(self, param, grad, state, group, buffers=()):
+        """The opening every adaptive ``_update`` shares (Adadelta, Adagrad, Adam, RMSprop).
+
+        On the first step: ``state["step"] = 0`` and a zero Tensor for each name in
+        ``buffers``. Then g ← −g (``maximize``), ``step += 1``, and weight decay λ:
+        g ← g + λθ, or θ ← θ(1 − γλ) when the group has ``decoupled_weight_decay`` (AdamW).
+
+        Returns: the gradient to use.
+        """
+        if not state:
+            state["step"] = 0
+            for name in buffers:
+                state[name] = self._zeros_like(param)
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        weight_decay = group["weight_decay"]
+        if weight_decay != 0:
+            if group.get("decoupled_weight_decay", False):
+                param.array *= 1 - group["lr"] * weight_decay
+            else:
+                grad = grad + weight_decay * param.array
+        return grad
+
     # -- checkpoints -----------------------------------------------------------------------
     def state_dict(self):
         """The optimizer state in PyTorch's layout.

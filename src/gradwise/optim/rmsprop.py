@@ -45,18 +45,9 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state, group):
         alpha, momentum = group["alpha"], group["momentum"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = self._zeros_like(param)
-            if momentum > 0:
-                state["momentum_buffer"] = self._zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = self._zeros_like(param)
-        if group["maximize"]:
-            grad = -grad
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param.array
+        buffers = (("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+                   + (("grad_avg",) if group["centered"] else ()))
+        grad = self._begin_update(param, grad, state, group, buffers)
         v = state["square_avg"].array
         v *= alpha
         v += (1 - alpha) * grad * grad

@@ -10,8 +10,8 @@ import math
 from bisect import bisect_right
 
 from .lr_scheduler import (
-    LRScheduler, ReduceLROnPlateau, _load_lambda, _load_state_with_items, _per_group,
-    _save_lambda, _state_with_items,
+    LRScheduler, ReduceLROnPlateau, _check_fraction, _load_lambda, _load_state_with_items,
+    _per_group, _save_lambda, _state_with_items,
 )
 from .optimizer import Optimizer
 
@@ -34,6 +34,28 @@ def _update_lr(scheduler, epoch):
     for group, lr in zip(scheduler.optimizer.param_groups, values):
         group["lr"] = lr
     scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
+
+
+def _start_momentum_cycle(scheduler, base_momentum, max_momentum, last_epoch):
+    """Prepare a momentum cycle (CyclicLR, OneCycleLR): set ``scheduler.use_beta1`` (Adam's β₁
+    instead of ``momentum``) and, for a new schedule, start every group at its max momentum
+    and record both bounds in the group, as PyTorch does.
+
+    Returns: (base_momentums, max_momentums), one per group.
+    """
+    owner, optimizer = type(scheduler).__name__, scheduler.optimizer
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: cycle_momentum=True needs an optimizer with momentum or "
+                         f"betas, got {type(optimizer).__name__}")
+    scheduler.use_beta1 = "betas" in optimizer.defaults
+    base_momentums = _per_group(owner, "base_momentum", optimizer, base_momentum)
+    max_momentums = _per_group(owner, "max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for m_max, m_base, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, m_max, scheduler.use_beta1)
+            group["max_momentum"] = m_max
+            group["base_momentum"] = m_base
+    return base_momentums, max_momentums
 
 
 def _set_momentum(group, momentum, use_beta1):
@@ -60,10 +82,8 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
-        if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
-        if end_factor > 1.0 or end_factor < 0:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        _check_fraction("LinearLR", "start_factor", start_factor, low_open=True)
+        _check_fraction("LinearLR", "end_factor", end_factor)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -245,19 +265,8 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"CyclicLR: cycle_momentum=True needs an optimizer with "
-                                 f"momentum or betas, got {type(optimizer).__name__}")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("CyclicLR", "base_momentum", optimizer,
-                                             base_momentum)
-            self.max_momentums = _per_group("CyclicLR", "max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for m_max, m_base, group in zip(self.max_momentums, self.base_momentums,
-                                                optimizer.param_groups):
-                    _set_momentum(group, m_max, self.use_beta1)
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                self, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -455,18 +464,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with "
-                                 f"momentum or betas, got {type(optimizer).__name__}")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _per_group("OneCycleLR", "max_momentum", optimizer, max_momentum)
-            base_momentums = _per_group("OneCycleLR", "base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_max, m_base, group in zip(max_momentums, base_momentums,
-                                                optimizer.param_groups):
-                    _set_momentum(group, m_max, self.use_beta1)
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            _start_momentum_cycle(self, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
