@@ -15,15 +15,20 @@ import math
 
 import numpy as np
 
+from ... import distributed
 from ...core.tensor import Tensor
 from ...data import Vocab, bptt_windows, lm_batchify, num_bptt_windows
 from ...functional.loss import cross_entropy
 from ...models.rnn_lm import RNNLanguageModel
 from ...nn.utils.tbptt import detach_hidden
 from ..checkpoint import Checkpoint
+from ..errors import UserError
 from ..generate import generate
 from ..trainer import StepOutput, evaluate_model
+from . import TASKS
 from .common import load_model
+
+BPTT_TASKS = ("charlm", "wordlm", "poetry")  # the tasks trained with this module's LMStep
 
 
 class LMStep:
@@ -131,6 +136,17 @@ def model_from_checkpoint(ckpt: Checkpoint):
 def build_from_checkpoint(ckpt: Checkpoint):
     """(model, vocab) rebuilt from a language-model checkpoint and loaded with its weights."""
     return load_model(ckpt, model_from_checkpoint), Vocab.from_json(ckpt.extra["vocab"])
+
+
+def refuse_data_parallel() -> None:
+    """Raise UserError under ``mpiexec -n W``, W > 1: the hidden state that truncated BPTT
+    carries from batch to batch cannot be split across ranks (docs/distributed.md)."""
+    if distributed.launched_by_mpi() and distributed.get_world_size() > 1:
+        supported = ", ".join(t for t in TASKS if t not in BPTT_TASKS)
+        raise UserError(f"data-parallel training (mpiexec, {distributed.get_world_size()} ranks) "
+                        f"does not support truncated-BPTT tasks ({', '.join(BPTT_TASKS)}), whose "
+                        f"hidden state is carried from batch to batch; supported: {supported}",
+                        "train this task in one process, without mpiexec")
 
 
 def model_step(model):

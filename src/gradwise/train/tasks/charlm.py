@@ -73,6 +73,7 @@ def split_text(config: Config, text: str) -> tuple[str, str]:
 
 def build_from_text(config: Config, text: str) -> Parts:
     """The char LM of ``config`` and its BPTT loaders over ``text`` (charlm, poetry, demo)."""
+    _lm.refuse_data_parallel()
     train_text, val_text = split_text(config, text)
     vocab = Vocab.build(char_tokenize(train_text), specials=("<unk>",))
     train, val = lm_loaders(vocab.encode(char_tokenize(train_text)),

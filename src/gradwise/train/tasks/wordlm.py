@@ -73,6 +73,7 @@ def _tokens(config: Config):
 
 
 def build(config: Config) -> Parts:
+    _lm.refuse_data_parallel()
     train_tokens, valid_tokens, _ = _tokens(config)
     vocab = Vocab.build(train_tokens, specials=("<unk>", "<eos>"))
     train, val = lm_loaders(vocab.encode(train_tokens), vocab.encode(valid_tokens),
