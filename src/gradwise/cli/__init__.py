@@ -8,6 +8,7 @@
     gradwise translate CKPT "sentence"              translate, with the attention table
     gradwise summary MODEL --input 1x3x224x224      per-layer shapes, parameters, MACs
     gradwise plot RUN                               PNG plots of a run directory
+    gradwise plot RUN... --metric train/error --out F.png   one metric of several runs
     gradwise export RUN --onnx FILE                 a run's best checkpoint as ONNX
     gradwise bench                                  gradwise vs PyTorch timings
 
@@ -386,9 +387,23 @@ def cmd_summary(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from ..viz import plot_run
+    from ..viz import compare_runs, plot_run
 
-    for path in plot_run(args.run):
+    if args.metric is None:
+        if len(args.run) > 1:
+            raise CLIError(f"{len(args.run)} run directories given without --metric",
+                           "compare runs with --metric SPLIT/NAME, e.g. --metric train/error")
+        paths = plot_run(args.run[0])
+    else:
+        if args.out is None:
+            raise CLIError("--metric draws one figure of all the runs and needs --out",
+                           "add --out FIGURE.png")
+        try:
+            paths = [compare_runs(args.run, args.metric, args.out, args.labels,
+                                  args.title or "")]
+        except (ValueError, FileNotFoundError) as e:
+            raise CLIError(str(e), "see 'gradwise plot --help'") from None
+    for path in paths:
         print(printable(path))
     return 0
 
@@ -502,8 +517,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens", action="store_true", help="integer token input (text models)")
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("plot", help="write the PNG plots of a run directory")
-    p.add_argument("run", metavar="RUN", help="a run directory, e.g. runs/mnist-20250101-120000")
+    p = sub.add_parser("plot", help="write the PNG plots of a run directory, or compare runs")
+    p.add_argument("run", metavar="RUN", nargs="+",
+                   help="a run directory, e.g. runs/mnist-20250101-120000 (several with --metric)")
+    p.add_argument("--metric", help="compare this SPLIT/NAME series of every RUN on one figure, "
+                                    "e.g. train/error")
+    p.add_argument("--out", help="the comparison figure's PNG file (with --metric)")
+    p.add_argument("--labels", nargs="+", help="one legend label per RUN (default: its name)")
+    p.add_argument("--title", help="the comparison figure's title")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("bench", help="time conv and RNN kernels against PyTorch")

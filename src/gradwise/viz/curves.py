@@ -54,6 +54,33 @@ def plot_curves(series: dict, path, title: str = "", metrics=None):
     return save(fig, path)
 
 
+def plot_comparison(series: dict, path, ylabel: str, title: str = "", percent: bool = False):
+    """One metric of several runs on one axis, one line per run, against the global step.
+
+    Args:
+        series: ``{label: (steps, values)}``, e.g. the training error of four networks.
+        path: PNG file to write.
+        ylabel: the metric's name on the y axis.
+        percent: draw values × 100 (an error rate as %).
+
+    Returns:
+        the path written.
+    """
+    if not series:
+        raise ValueError("plot_comparison: no series given")
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_subplot(1, 1, 1)
+    for label, (steps, values) in series.items():
+        values = np.asarray(values, dtype=np.float64) * (100.0 if percent else 1.0)
+        ax.plot(steps, values, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel + (" (%)" if percent else ""))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save(fig, path)
+
+
 def plot_gradient_flow(norms: dict, path, title: str = "Gradient flow through time",
                        ylabel: str = r"$\|\partial L / \partial h_t\|$"):
     """‖∂L/∂h_t‖ against the time step t, on a log scale, one line per model.

@@ -9,7 +9,7 @@ import numpy as np
 from ..train.checkpoint import CheckpointError, find_checkpoint, load_checkpoint
 from ..train.logging import read_metrics
 from ..train.optional import MissingDependencyError
-from .curves import plot_curves, plot_free_run, plot_gradient_flow
+from .curves import plot_comparison, plot_curves, plot_free_run, plot_gradient_flow
 from .maps import (
     plot_attention, plot_caption, plot_confusion_matrix, plot_feature_maps, plot_filters,
 )
@@ -89,3 +89,32 @@ def _first_conv_weight(run: pathlib.Path):
         if key.endswith("weight") and np.ndim(array) == 4:
             return key, array
     return None
+
+
+def compare_runs(run_dirs, metric: str, path, labels=None, title: str = "") -> pathlib.Path:
+    """Draw ``metric`` ("split/name", e.g. "train/error") of several runs on one figure.
+
+    Each line is labelled by ``labels`` or the run directory's name; error rates are drawn in %.
+
+    Raises:
+        ValueError: ``metric`` is not "split/name", labels do not match the runs, or a run has
+            no such series (the message lists the ones it has).
+    """
+    split, sep, name = metric.partition("/")
+    if not sep or not split or not name:
+        raise ValueError(f"--metric must be SPLIT/NAME such as train/error, got {metric!r}")
+    runs = [pathlib.Path(r) for r in run_dirs]
+    labels = list(labels) if labels else [r.name for r in runs]
+    if len(labels) != len(runs):
+        raise ValueError(f"--labels: {len(labels)} labels for {len(runs)} runs")
+    series = {}
+    for run, label in zip(runs, labels):
+        if not (run / "metrics.csv").exists():
+            raise FileNotFoundError(f"no metrics.csv in run directory {run}")
+        have = read_metrics(run)
+        if (split, name) not in have:
+            known = ", ".join(sorted(f"{s}/{m}" for s, m in have))
+            raise ValueError(f"{run}: no series {metric!r}; it has {known}")
+        series[label] = have[(split, name)]
+    return plot_comparison(series, path, ylabel=name, title=title,
+                           percent=name.endswith("error"))
