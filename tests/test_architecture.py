@@ -87,3 +87,40 @@ def test_functional_kernels_are_pure_numpy(path):
             continue
         uses = [n.lineno for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == "Tensor"]
         assert not uses, f"{path}:{uses[0]}: kernel {name} uses Tensor (kernels take ndarrays)"
+
+
+def _calls_apply_op(fn):
+    return any(isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", None))
+               == "apply_op" for n in ast.walk(fn))
+
+
+def _tensor_level(tree):
+    """The names a functional file lists in ``TENSOR_LEVEL = (...)``."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "TENSOR_LEVEL"
+                                                for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
+@pytest.mark.parametrize("path", FUNCTIONAL, ids=[str(p.relative_to(SRC)) for p in FUNCTIONAL])
+def test_functional_names_tensor_only_in_apply_op_wrappers(path):
+    """functional takes and returns arrays or goes through apply_op: ``Tensor`` appears only in
+    functions that call apply_op (unwrapping or checking their arguments for it) and in those the
+    file lists in ``TENSOR_LEVEL`` (they work on the Tensor class itself). Other functions unwrap
+    with ``as_array``/``unwrap`` and wrap a non-differentiable result with ``as_tensor``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    listed = _tensor_level(tree)
+    defs = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    assert listed <= defs, f"{path}: TENSOR_LEVEL names no function {sorted(listed - defs)}"
+    allowed = set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                fn.name in listed or _calls_apply_op(fn)):
+            allowed.update(id(n) for n in ast.walk(fn))
+    uses = sorted(n.lineno for n in ast.walk(tree) if id(n) not in allowed and (
+        (isinstance(n, ast.Name) and n.id == "Tensor")
+        or (isinstance(n, ast.Attribute) and n.attr == "Tensor")))
+    assert not uses, (f"{path}:{uses[0]}: Tensor outside an apply_op wrapper (lines {uses}); take "
+                      "and return arrays, or go through apply_op")
+

@@ -1,5 +1,5 @@
 """The torch-namespace tensor factories: zeros, ones, empty, full, arange, linspace, eye and the
-``*_like`` family, ``as_tensor``, ``Generator``, and the samplers (``rand``, ``randn``,
+``*_like`` family, ``as_tensor`` (and its inverse ``unwrap``), ``Generator``, and the samplers (``rand``, ``randn``,
 ``randint``, ``randperm``, ``multinomial``, ``bernoulli``, ``normal``).
 
 The samplers draw from the library RNG unless a ``generator`` is given; every factory checks
@@ -178,6 +178,13 @@ def as_tensor(data, dtype=None, device=None):
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+def unwrap(x):
+    """The ndarray behind a Tensor; anything else (an array, a Python scalar, None) unchanged,
+    so a Python number stays weakly typed in NumPy's promotion (``as_tensor``'s inverse for the
+    ops that compute on arrays without apply_op: comparisons, indices, masks)."""
+    return x.array if isinstance(x, Tensor) else x
 
 
 def numel(input) -> int:

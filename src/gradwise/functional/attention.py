@@ -23,8 +23,8 @@ import math
 import numpy as np
 
 from ..core import apply_op
+from ..core.factories import as_tensor, unwrap
 from ..core.random import default_generator
-from ..core.tensor import Tensor
 from .dropout import _scaled_keep_mask
 from .linalg import linear
 from .reduce import softmax_backward
@@ -128,10 +128,6 @@ def _broadcast_mask(mask, shape, owner):
         ) from None
 
 
-def _raw(x):
-    return x.array if isinstance(x, Tensor) else x
-
-
 def dot_product_attention(query, key, value, mask=None, scale=1.0):
     """Functional dot-product attention; returns ``(context, weights)``.
 
@@ -146,7 +142,7 @@ def dot_product_attention(query, key, value, mask=None, scale=1.0):
             f"dot_product_attention: query and key sizes differ: {query.shape[2]} vs {key.shape[2]}"
         )
     shape = (query.shape[0], query.shape[1], key.shape[1])
-    m = _broadcast_mask(_raw(mask), shape, "dot_product_attention")
+    m = _broadcast_mask(unwrap(mask), shape, "dot_product_attention")
     return apply_op(dot_attention_forward, dot_attention_backward, query, key, value, m,
                     scale=float(scale), name="dot_attention")
 
@@ -159,7 +155,7 @@ def attention_bias(attn_mask, dtype, owner, attend_value):
     """
     if attn_mask is None:
         return None
-    m = np.asarray(_raw(attn_mask))
+    m = np.asarray(unwrap(attn_mask))
     if m.dtype == np.bool_:
         attend = m if attend_value else ~m
         return np.where(attend, dtype.type(0), dtype.type(-np.inf))
@@ -302,7 +298,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not batched:  # (L, E) -> (1, L, E)
         query, key, value = (x.unsqueeze(0) for x in (query, key, value))
         if key_padding_mask is not None:
-            key_padding_mask = np.asarray(_raw(key_padding_mask))[None]
+            key_padding_mask = np.asarray(unwrap(key_padding_mask))[None]
     else:  # (L, N, E) -> (N, L, E)
         query, key, value = (x.transpose(0, 1) for x in (query, key, value))
     N, L, E = query.shape
@@ -326,7 +322,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if static_v is not None:
         v = static_v.reshape(N, H, static_v.shape[1], d)
     if add_zero_attn:  # one all-zero key/value per head: (N, h, S + 1, d)
-        zeros = Tensor(np.zeros((N, H, 1, d), q.dtype))
+        zeros = as_tensor(np.zeros((N, H, 1, d), q.dtype))
         k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
     S = key.shape[1] if static_k is None else static_k.shape[1]
     bias = _mha_bias(owner, attn_mask, key_padding_mask, N, H, L, S, k.shape[2] - S, q.dtype)
@@ -384,6 +380,6 @@ def additive_attention(query_proj, key_proj, v, value, mask=None):
             f"keys {tuple(key_proj.shape)}, v {tuple(v.shape)}"
         )
     shape = (query_proj.shape[0], query_proj.shape[1], key_proj.shape[1])
-    m = _broadcast_mask(_raw(mask), shape, "additive_attention")
+    m = _broadcast_mask(unwrap(mask), shape, "additive_attention")
     return apply_op(additive_attention_forward, additive_attention_backward, query_proj,
                     key_proj, v, value, m, name="additive_attention")

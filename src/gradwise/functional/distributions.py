@@ -14,15 +14,16 @@ import math
 
 import numpy as np
 
+from ..core.factories import as_tensor, is_tensor
 from ..core.random import default_generator
-from ..core.tensor import Tensor
+from ..core.tensor import as_array
 from . import elementwise as E
 from . import reduce as R
 from .loss import binary_cross_entropy_with_logits
 
 
 def _tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, np.float32))
+    return as_tensor(x if is_tensor(x) else np.asarray(x, np.float32))
 
 
 def _shape(sample_shape):
@@ -73,16 +74,16 @@ class Categorical(Distribution):
         u = default_generator().random((n, p.shape[0], 1))
         k = (u > np.cumsum(p / p.sum(-1, keepdims=True), -1)).sum(-1)  # inverse CDF
         k = np.minimum(k, self.num_events - 1)
-        return Tensor(k.reshape(_shape(sample_shape) + self.batch_shape).astype(np.int64))
+        return as_tensor(k.reshape(_shape(sample_shape) + self.batch_shape).astype(np.int64))
 
     def log_prob(self, value):
-        idx = value.array if isinstance(value, Tensor) else np.asarray(value)
+        idx = as_array(value)
         idx = idx.astype(np.int64)
         logits = self.logits
         shape = np.broadcast_shapes(idx.shape, self.batch_shape)
         if logits.shape[:-1] != shape:
             logits = logits.expand(*shape, self.num_events)
-        return logits.gather(-1, Tensor(np.broadcast_to(idx, shape)[..., None])).squeeze(-1)
+        return logits.gather(-1, as_tensor(np.broadcast_to(idx, shape)[..., None])).squeeze(-1)
 
     def entropy(self):
         return E.neg(R.sum(E.mul(self.probs, self.logits), -1))
@@ -106,7 +107,7 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape=()):
         shape = _shape(sample_shape) + self.batch_shape
         draws = default_generator().random(shape) < self.probs.array
-        return Tensor(draws.astype(self.probs.dtype))
+        return as_tensor(draws.astype(self.probs.dtype))
 
     def log_prob(self, value):
         value = _tensor(value)
@@ -151,10 +152,10 @@ class Normal(Distribution):
 
     def sample(self, sample_shape=()):
         eps = self._eps(sample_shape)
-        return Tensor(self.loc.array + eps * self.scale.array)
+        return as_tensor(self.loc.array + eps * self.scale.array)
 
     def rsample(self, sample_shape=()):
-        return E.add(self.loc, E.mul(self.scale, Tensor(self._eps(sample_shape))))
+        return E.add(self.loc, E.mul(self.scale, as_tensor(self._eps(sample_shape))))
 
     def log_prob(self, value):
         z = E.div(E.sub(value, self.loc), self.scale)

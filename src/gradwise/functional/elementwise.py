@@ -12,7 +12,8 @@ import numpy as np
 
 from ..core import apply_op
 from ..core.checks import check_floating
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor
+from ..core.tensor import as_array
 
 
 def unbroadcast(grad, shape):
@@ -352,9 +353,9 @@ def where_backward(g, cache):
 
 def where(condition, input, other):
     """input where condition else other (broadcast)."""
-    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = as_array(condition)
     return apply_op(where_forward, where_backward, cond.astype(bool), input, other)
 
 
 def sign(input):
-    return Tensor(np.sign(input.array))
+    return as_tensor(np.sign(input.array))

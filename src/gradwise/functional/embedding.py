@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.tensor import as_array
 
 
 def embedding_forward(indices, weight, padding_idx=None, scale_grad_by_freq=False):
@@ -70,8 +70,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
     Shape: input (*) -> output (*, embedding_dim)
     """
-    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
-    w = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
+    idx = as_array(input)
+    w = as_array(weight)
     if sparse:
         raise ValueError("embedding: sparse gradients are not supported by gradwise (dense only)")
     if not np.issubdtype(idx.dtype, np.integer):

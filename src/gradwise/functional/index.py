@@ -10,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor, unwrap
+from ..core.tensor import Tensor, as_array
 from . import shape as S
 from .elementwise import unbroadcast
 from .reduce import _axes
 
 
 def _index_array(index, op):
-    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {idx.dtype}")
     return idx.astype(np.int64, copy=False)
@@ -94,7 +95,7 @@ def _scatter(input, dim, index, src, add, name):
     idx = _index_array(index, name)
     if isinstance(src, (int, float, bool)):
         src = np.asarray(src, input.dtype)
-    _check_scatter(name, input, d, idx, src.array if isinstance(src, Tensor) else src)
+    _check_scatter(name, input, d, idx, unwrap(src))
     return apply_op(_scatter_forward, _scatter_backward, input, src, idx, dim=d, add=add,
                     name=name)
 
@@ -137,7 +138,7 @@ def index_fill(input, dim, index, value):
 
 def masked_select(input, mask):
     """The entries of ``input`` where the (broadcastable) bool ``mask`` is True, as 1-D."""
-    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    m = as_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be bool, got {m.dtype}")
     shape = np.broadcast_shapes(m.shape, input.shape)
@@ -217,8 +218,8 @@ def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero entries: (n, ndim) int64, or one 1-D tensor per dim."""
     idx = np.nonzero(input.array)
     if as_tuple:
-        return tuple(Tensor(i.astype(np.int64)) for i in idx)
-    return Tensor(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+        return tuple(as_tensor(i.astype(np.int64)) for i in idx)
+    return as_tensor(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
 
 
 def _setitem_forward(x, value, index):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.tensor import as_array
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -68,7 +68,7 @@ def _unreduce(g, shape, reduction, n):
 
 
 def _array(x):
-    return x.array if isinstance(x, Tensor) else (None if x is None else np.asarray(x))
+    return None if x is None else as_array(x)
 
 
 def _check_same_shape(fn, input, target):

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..core import apply_op
+from ..core.factories import as_tensor
 from ..core.tensor import Tensor
 from . import elementwise as E
 from . import reduce as R
@@ -163,7 +164,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
                          f"{x1.shape}, {x2.shape} and {y.shape}")
     _check_float(fn, "input1", x1)
     if not isinstance(target, Tensor):
-        target = Tensor(y)
+        target = as_tensor(y)
     return apply_op(margin_ranking_loss_forward, margin_ranking_loss_backward, input1, input2,
                     target, margin=float(margin),
                     reduction=_reduction(size_average, reduce, reduction), name=fn)
@@ -203,9 +204,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     _check_same_shape(fn, x, t)
     _check_float(fn, "input", x)
     if isinstance(var, (float, int)):
-        var = Tensor(np.full(x.shape, var, x.dtype))
+        var = as_tensor(np.full(x.shape, var, x.dtype))
     elif not isinstance(var, Tensor):
-        var = Tensor(np.asarray(var, x.dtype))
+        var = as_tensor(np.asarray(var, x.dtype))
     v = var.array
     if (v < 0).any():
         raise ValueError(f"{fn}: var has negative entries (min {v.min()})")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor
+from ..core.tensor import as_array
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
@@ -15,7 +16,7 @@ from . import tensor_api as A
 
 
 def _array(x):
-    return x.array if isinstance(x, Tensor) else np.asarray(x)
+    return as_array(x)
 
 
 def reshape_as(self, other):
@@ -81,7 +82,7 @@ def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return Tensor(np.isclose(self.array, _array(other), rtol, atol, equal_nan))
+    return as_tensor(np.isclose(self.array, _array(other), rtol, atol, equal_nan))
 
 
 def equal(self, other):
@@ -89,7 +90,7 @@ def equal(self, other):
 
 
 def count_nonzero(self, dim=None):
-    return Tensor(np.asarray(np.count_nonzero(self.array, axis=dim), np.int64))
+    return as_tensor(np.asarray(np.count_nonzero(self.array, axis=dim), np.int64))
 
 
 def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
@@ -97,17 +98,17 @@ def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=Non
     if dim is not None:
         raise NotImplementedError("unique: dim= is not supported")
     values, inverse, counts = np.unique(self.array, return_inverse=True, return_counts=True)
-    out = [Tensor(values)]
+    out = [as_tensor(values)]
     if return_inverse:
-        out.append(Tensor(inverse.reshape(self.shape).astype(np.int64)))
+        out.append(as_tensor(inverse.reshape(self.shape).astype(np.int64)))
     if return_counts:
-        out.append(Tensor(counts.astype(np.int64)))
+        out.append(as_tensor(counts.astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def bincount(self, weights=None, minlength=0):
     w = None if weights is None else _array(weights)
-    return Tensor(np.bincount(self.array, w, minlength))
+    return as_tensor(np.bincount(self.array, w, minlength))
 
 
 PROPERTIES = {"is_cpu": lambda self: True, "itemsize": lambda self: self.array.itemsize,

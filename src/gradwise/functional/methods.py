@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.factories import as_tensor, is_tensor, unwrap
 from ..core.tensor import Tensor
 from . import elementwise as E
 from . import linalg as L
@@ -66,7 +67,7 @@ METHODS = {
 
 def _copy(self, src):
     """``src`` broadcast to this tensor's shape and cast to its dtype (differentiable)."""
-    src = src if isinstance(src, Tensor) else Tensor(np.asarray(src))
+    src = as_tensor(src if is_tensor(src) else np.asarray(src))
     try:
         shape = np.broadcast_shapes(src.shape, self.shape)
     except ValueError:
@@ -113,8 +114,8 @@ def _compare(name):
     fn = getattr(np, name)
 
     def method(self, other):
-        other = other.array if isinstance(other, Tensor) else other
-        return Tensor(fn(self.array, other))
+        other = unwrap(other)
+        return as_tensor(fn(self.array, other))
 
     return method
 
@@ -129,7 +130,7 @@ COMPARISONS = {
 def _invert(self):
     import numpy as np
 
-    return Tensor(np.logical_not(self.array) if self.dtype == bool else ~self.array)
+    return as_tensor(np.logical_not(self.array) if self.dtype == bool else ~self.array)
 
 
 def _iter(self):
@@ -139,11 +140,17 @@ def _iter(self):
 
 
 def _contains(self, element):
-    element = element.array if isinstance(element, Tensor) else element
+    element = unwrap(element)
     return bool((self.array == element).any())
 
 
+# Functions that work on the Tensor class itself, not through apply_op (tests/test_architecture.py
+# lets only these and apply_op wrappers name Tensor in functional).
+TENSOR_LEVEL = ("bind",)
+
+
 def bind():
+    """Install the ops above as Tensor's methods, operators, properties and in-place variants."""
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
     for name, getter in {**A.PROPERTIES, **M.PROPERTIES}.items():

@@ -17,11 +17,8 @@ import numpy as np
 
 from ..core import apply_op
 from ..core.checks import check_floating
-from ..core.tensor import Tensor
-
-
-def _data(a):
-    return a.array if isinstance(a, Tensor) else a
+from ..core.factories import unwrap
+from ..core.tensor import as_array
 
 
 # ----------------------------------------------------------------------------- batch norm
@@ -85,7 +82,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Shape: (N, C, *) -> (N, C, *)
     """
-    x = input.array if isinstance(input, Tensor) else np.asarray(input)
+    x = as_array(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input (N, C, *), got shape {x.shape}")
     check_floating("batch_norm", "input", x)  # integer input would give zero gradients
@@ -108,18 +105,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = x.mean(axis=axes)
         var = x.var(axis=axes)  # biased: the normaliser
         if running_mean is not None:
-            rm = _data(running_mean)
+            rm = unwrap(running_mean)
             rm *= 1 - momentum
             rm += (momentum * mean).astype(rm.dtype)
         if running_var is not None:
-            rv = _data(running_var)
+            rv = unwrap(running_var)
             rv *= 1 - momentum
             rv += (momentum * var * (m / (m - 1))).astype(rv.dtype)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when "
                              "training=False")
-        mean, var = _data(running_mean), _data(running_var)
+        mean, var = unwrap(running_mean), unwrap(running_var)
     return apply_op(batch_norm_forward, batch_norm_backward, input, weight, bias,
                     np.asarray(mean), np.asarray(var), eps=float(eps),
                     batch_stats=bool(training), name="batch_norm")

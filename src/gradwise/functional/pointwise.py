@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor, unwrap
+from ..core.tensor import as_array
 from . import elementwise as E
 from .elementwise import _erf, _unary, unbroadcast
 
@@ -111,14 +112,14 @@ def fmod(input, other):
 
 def floor_divide(input, other):
     """⌊input / other⌋ (PyTorch ≥ 1.13 floors); not differentiable."""
-    a = input.array if isinstance(input, Tensor) else input
-    b = other.array if isinstance(other, Tensor) else other
-    return Tensor(np.floor_divide(a, b))
+    a = unwrap(input)
+    b = unwrap(other)
+    return as_tensor(np.floor_divide(a, b))
 
 
 def _predicate(np_fn):
     def op(input):
-        return Tensor(np_fn(input.array if isinstance(input, Tensor) else np.asarray(input)))
+        return as_tensor(np_fn(as_array(input)))
 
     op.__name__ = np_fn.__name__
     return op
@@ -131,8 +132,8 @@ signbit = _predicate(np.signbit)
 
 def _logical(np_fn):
     def op(input, other):
-        b = other.array if isinstance(other, Tensor) else other
-        return Tensor(np_fn(input.array, b))
+        b = unwrap(other)
+        return as_tensor(np_fn(input.array, b))
 
     op.__name__ = np_fn.__name__
     return op

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..core import apply_op
 from ..core.checks import check_dim, check_floating
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor
+from ..core.tensor import as_array
 
 
 def _axes(dim, ndim):
@@ -139,7 +140,7 @@ def _max_min(input, dim, keepdim, arg, name):
     values = apply_op(_select_forward, _select_backward, input, idx, dim=d, name=name)
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, d)
-    return values, Tensor(idx.astype(np.int64))
+    return values, as_tensor(idx.astype(np.int64))
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001
@@ -152,17 +153,17 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
 
 
 def argmax(input, dim=None, keepdim=False):
-    x = input.array if isinstance(input, Tensor) else np.asarray(input)
+    x = as_array(input)
     if dim is None:
-        return Tensor(np.asarray(np.argmax(x), dtype=np.int64))
-    return Tensor(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
+        return as_tensor(np.asarray(np.argmax(x), dtype=np.int64))
+    return as_tensor(np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim=False):
-    x = input.array if isinstance(input, Tensor) else np.asarray(input)
+    x = as_array(input)
     if dim is None:
-        return Tensor(np.asarray(np.argmin(x), dtype=np.int64))
-    return Tensor(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))
+        return as_tensor(np.asarray(np.argmin(x), dtype=np.int64))
+    return as_tensor(np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
 def logsumexp_forward(x, dim, keepdim=False):

@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor, unwrap
+from ..core.tensor import as_array
 from .reduce import _axes
 
 
@@ -150,11 +151,9 @@ def _index_arrays(index):
     """Replace Tensors inside an index with their arrays."""
     if isinstance(index, tuple):
         return tuple(_index_arrays(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.array
     if isinstance(index, list):
         return np.asarray(index)
-    return index
+    return unwrap(index)
 
 
 def getitem_forward(x, index):
@@ -174,7 +173,7 @@ def getitem(input, index):
 
 
 def gather(input, dim, index):
-    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     return apply_op(_gather_forward, _gather_backward, input, idx, dim=dim, name="gather")
 
 
@@ -193,7 +192,7 @@ def _gather_backward(g, cache):
 
 
 def index_select(input, dim, index):
-    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     sl = [slice(None)] * input.ndim
     sl[dim] = idx
     return getitem(input, tuple(sl))
@@ -322,7 +321,7 @@ def masked_fill_backward(g, mask):
 
 def masked_fill(input, mask, value):
     """Replace entries where the (broadcastable) boolean mask is True with value."""
-    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    m = as_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
     m = np.broadcast_to(m, np.broadcast_shapes(m.shape, input.shape))
@@ -333,10 +332,10 @@ def masked_fill(input, mask, value):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding with a new last dim of size num_classes."""
-    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = as_array(tensor)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"one_hot: expected an integer tensor, got {idx.dtype}")
     n = int(idx.max()) + 1 if num_classes < 0 else num_classes
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise ValueError(f"one_hot: class values must be in [0, {n}), got [{idx.min()}, {idx.max()}]")
-    return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
+    return as_tensor((idx[..., None] == np.arange(n)).astype(np.int64))

@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor
 from .reduce import _axes, _select_backward, _select_forward
 
 SortResult = namedtuple("sort", ["values", "indices"])
@@ -45,16 +45,16 @@ def sort(input, dim=-1, descending=False, stable=False):
     """
     d = _dim(input, dim, "sort")
     if d is None:
-        return SortResult(input, Tensor(np.zeros((), np.int64)))
+        return SortResult(input, as_tensor(np.zeros((), np.int64)))
     idx = _order(input.array, d, descending)
-    return SortResult(_take(input, idx, d, "sort"), Tensor(idx.astype(np.int64)))
+    return SortResult(_take(input, idx, d, "sort"), as_tensor(idx.astype(np.int64)))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     d = _dim(input, dim, "argsort")
     if d is None:
-        return Tensor(np.zeros((), np.int64))
-    return Tensor(_order(input.array, d, descending).astype(np.int64))
+        return as_tensor(np.zeros((), np.int64))
+    return as_tensor(_order(input.array, d, descending).astype(np.int64))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (torch name)
@@ -67,9 +67,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (torch name
         raise RuntimeError(f"topk: k must be an int in [0, {n}] (the size of dim {dim}), got {k!r}")
     d = _dim(input, dim, "topk")
     if d is None:
-        return TopkResult(input, Tensor(np.zeros((), np.int64)))
+        return TopkResult(input, as_tensor(np.zeros((), np.int64)))
     idx = np.take(_order(input.array, d, largest), np.arange(k), axis=d)
-    return TopkResult(_take(input, idx, d, "topk"), Tensor(idx.astype(np.int64)))
+    return TopkResult(_take(input, idx, d, "topk"), as_tensor(idx.astype(np.int64)))
 
 
 def _cumsum_forward(x, dim):
@@ -86,7 +86,7 @@ def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     elif not np.issubdtype(input.dtype, np.inexact):
-        input = Tensor(input.array.astype(np.int64))
+        input = as_tensor(input.array.astype(np.int64))
     d = 0 if input.ndim == 0 else _axes(dim, input.ndim)[0]
     if input.ndim == 0:
         return input
@@ -118,15 +118,15 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if not np.issubdtype(input.dtype, np.inexact):
-        return Tensor(np.prod(input.array, axis=dim, keepdims=keepdim, dtype=np.int64))
+        return as_tensor(np.prod(input.array, axis=dim, keepdims=keepdim, dtype=np.int64))
     d = None if dim is None else _axes(dim, input.ndim)[0]
     return apply_op(_prod_forward, _prod_backward, input, dim=d, keepdim=keepdim and d is not None,
                     name="prod")
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001 (torch name)
-    return Tensor(np.all(input.array, axis=dim, keepdims=keepdim))
+    return as_tensor(np.all(input.array, axis=dim, keepdims=keepdim))
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001 (torch name)
-    return Tensor(np.any(input.array, axis=dim, keepdims=keepdim))
+    return as_tensor(np.any(input.array, axis=dim, keepdims=keepdim))

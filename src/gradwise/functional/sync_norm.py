@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
-from ..core.tensor import Tensor
+from ..core.factories import unwrap
+from ..core.tensor import as_array
 from .normalization import _bn_axes, batch_norm_forward
 
 
@@ -72,7 +73,7 @@ def sync_batch_norm(input, running_mean, running_var, weight, bias, momentum, ep
 
     Shape: (N, C, *) -> (N, C, *)
     """
-    x = input.array if isinstance(input, Tensor) else np.asarray(input)
+    x = as_array(input)
     if x.ndim < 2:
         raise ValueError(f"sync_batch_norm: expected input (N, C, *), got shape {x.shape}")
     mean, var, m = sync_batch_stats(x, allreduce)
@@ -81,7 +82,7 @@ def sync_batch_norm(input, running_mean, running_var, weight, bias, momentum, ep
                          f"ranks when training, got {m:g}")
     for buf, stat in ((running_mean, mean), (running_var, var * (m / (m - 1)))):
         if buf is not None:
-            a = buf.array if isinstance(buf, Tensor) else buf
+            a = unwrap(buf)
             a *= 1 - momentum
             a += (momentum * stat).astype(a.dtype)
     return apply_op(sync_batch_norm_forward, sync_batch_norm_backward, input, weight, bias,

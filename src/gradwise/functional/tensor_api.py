@@ -9,7 +9,7 @@ import numpy as np
 from ..core import apply_op
 from ..core.device import CPU, check_device, is_device_spec, _refuse
 from ..core.dtype import infer_array
-from ..core.tensor import Tensor
+from ..core.factories import as_tensor, is_tensor, unwrap
 from . import shape as S
 
 # dtype <-> PyTorch's legacy type names, as Tensor.type() returns them
@@ -38,7 +38,7 @@ def cast(input, dtype, copy=False):
         return clone(input) if copy else input
     if np.issubdtype(dtype, np.inexact) and np.issubdtype(input.dtype, np.inexact):
         return apply_op(_cast_forward, _cast_backward, input, dtype=dtype, name="to")
-    return Tensor(input.array.astype(dtype))
+    return as_tensor(input.array.astype(dtype))
 
 
 def _clone_forward(x):
@@ -63,7 +63,7 @@ def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
     if len(args) > 2:
         raise TypeError(f"to() takes at most 2 positional arguments, got {len(args)}")
     for a in args:
-        if isinstance(a, Tensor):
+        if is_tensor(a):  # to(other): other's dtype
             dtype = a.dtype
         elif is_device_spec(a) or (isinstance(a, int) and not isinstance(a, bool)):
             device = a
@@ -137,12 +137,18 @@ def _new_shape(size):
     return tuple(int(s) for s in size)
 
 
+def _leaf(array, requires_grad):
+    """A new leaf around ``array`` (shared), requiring grad when asked."""
+    leaf = as_tensor(array)
+    return leaf.requires_grad_() if requires_grad else leaf
+
+
 def _new(fill):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
         check_device(device, "Tensor.new")
         shape = _new_shape(size)
         array = fill(shape, np.dtype(dtype) if dtype is not None else self.dtype, **kwargs)
-        return Tensor(array, requires_grad=requires_grad)
+        return _leaf(array, requires_grad)
 
     return method
 
@@ -155,15 +161,14 @@ new_empty = _new(np.empty)
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     check_device(device, "Tensor.new_full")
     dtype = np.dtype(dtype) if dtype is not None else self.dtype
-    return Tensor(np.full(_new_shape((size,)), fill_value, dtype), requires_grad=requires_grad)
+    return _leaf(np.full(_new_shape((size,)), fill_value, dtype), requires_grad)
 
 
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     """A new leaf holding a copy of ``data``, in this tensor's dtype unless ``dtype`` is given."""
     check_device(device, "Tensor.new_tensor")
-    array = infer_array(data.array if isinstance(data, Tensor) else data,
-                        dtype if dtype is not None else self.dtype)
-    return Tensor(array, requires_grad=requires_grad)
+    array = infer_array(unwrap(data), dtype if dtype is not None else self.dtype)
+    return _leaf(array, requires_grad)
 
 
 def __index__(self):
@@ -187,7 +192,7 @@ def _generator(generator):
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 with probability p (a number or a tensor of probabilities), else 0."""
-    p = p.array if isinstance(p, Tensor) else p
+    p = unwrap(p)
     return self._write(_generator(generator).random(self.shape) < p)
 
 
