@@ -457,6 +457,8 @@ class Module:
         The Parameter objects stay the same (an optimizer built earlier still updates them)
         and keep their values, dtype and shape; processes started afterwards, or given the
         module, update the same memory (Hogwild training, see ``gradwise.multiprocessing``).
+        The tensors not yet shared go into one segment, so a model costs one mapping and two
+        file descriptors, not two per parameter.
         """
         tensors = list(self.parameters()) + list(self.buffers())
         share_memory_together(tensors + [t.grad for t in tensors if t.grad is not None])
