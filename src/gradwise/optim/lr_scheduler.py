@@ -184,10 +184,7 @@ class LambdaLR(_LambdaScheduler):
 class MultiplicativeLR(_LambdaScheduler):
     """Multiply the current lr by ``lr_lambda(epoch)`` every epoch: lr_t = lr_{t-1} · λ(t).
 
-    Args:
-        optimizer: the wrapped Optimizer.
-        lr_lambda: a function of the epoch index, or a list with one per parameter group.
-        last_epoch: see :class:`LRScheduler`.
+    Takes the same arguments as :class:`LambdaLR`.
     """
 
     def get_lr(self):
