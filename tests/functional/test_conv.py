@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradwise as gw
+import gradwise.functional as F
 from gradwise.autograd import gradcheck
 from gradwise.functional import (
     col2im, conv1d, conv2d, conv_transpose1d, conv_transpose2d, im2col,
@@ -255,3 +256,22 @@ def test_conv_input_without_grad_still_gives_weight_and_bias_grads(rng, conv, to
     assert gx.grad is None
     np.testing.assert_allclose(gwt.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gbt.grad.numpy(), tb.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op,top,x_shape,w_shape,kw", [
+    (F.conv1d, TF.conv1d, (4, 9), (6, 2, 3), dict(stride=2, padding=1, groups=2)),
+    (F.conv2d, TF.conv2d, (4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=1, groups=2)),
+    (F.conv_transpose1d, TF.conv_transpose1d, (4, 5), (4, 3, 3),
+     dict(stride=2, padding=1, output_padding=1)),
+    (F.conv_transpose2d, TF.conv_transpose2d, (4, 3, 4), (4, 2, 3, 2),
+     dict(stride=2, padding=(1, 0), dilation=(1, 2))),
+], ids=["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"])
+def test_unbatched_conv_matches_torch_forward_and_backward(op, top, x_shape, w_shape, kw):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[1] * kw.get("groups", 1) if "transpose" in op.__name__
+                            else w_shape[0])
+    compare_with_torch(lambda x, w, b: op(x, w, b, **kw), lambda x, w, b: top(x, w, b, **kw),
+                       [x, w, b])
+    assert gradcheck(lambda x, w: op(x, w, None, **kw), [gw.tensor(x, requires_grad=True),
+                                                        gw.tensor(w, requires_grad=True)])

@@ -7,6 +7,7 @@ import torch.nn.functional as TF
 from helpers import compare_with_torch
 
 import gradwise as gw
+import gradwise.functional as F
 from gradwise.autograd import gradcheck
 from gradwise.functional import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
@@ -156,3 +157,23 @@ def test_tiled_max_pool_matches_torch_on_ties_and_nan():
     x[0, 0, 1, 0] = np.nan
     y = max_pool2d(gw.tensor(x), 2).array
     assert np.isnan(y[0, 0, 0, 0]) and not np.isnan(y[0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("max_pool2d", (3, 2, 1), (3, 8, 9)), ("max_pool1d", (3, 2, 1), (3, 9)),
+    ("avg_pool2d", (3, 2, 1), (3, 8, 9)), ("avg_pool1d", (3, 2, 1), (3, 9)),
+    ("adaptive_avg_pool2d", ((3, 2),), (3, 7, 5)), ("adaptive_avg_pool1d", (4,), (3, 9)),
+    ("adaptive_max_pool2d", ((3, 2),), (3, 7, 5)), ("adaptive_max_pool1d", (4,), (3, 9)),
+    ("lp_pool2d", (2, 3, 2), (3, 8, 9)), ("lp_pool1d", (2, 3, 2), (3, 9)),
+], ids=str)
+def test_unbatched_pooling_matches_torch_forward_and_backward(name, args, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    compare_with_torch(lambda x: getattr(F, name)(x, *args),
+                       lambda x: getattr(TF, name)(x, *args), [x])
+
+
+def test_adaptive_max_pool1d_and_lp_pool_gradcheck():
+    x = gw.tensor(np.random.default_rng(1).standard_normal((2, 3, 9)), requires_grad=True)
+    assert gradcheck(lambda x: F.adaptive_max_pool1d(x, 4), [x])
+    assert gradcheck(lambda x: F.lp_pool1d(x, 2, 3), [x])
+    assert gradcheck(lambda x: F.lp_pool2d(x.reshape(2, 3, 3, 3), 2, 2, 1), [x])

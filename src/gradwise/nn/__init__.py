@@ -22,7 +22,7 @@ from .pooling import (
     MaxPool2d,
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .attention import AdditiveAttention, DotAttention, GeneralAttention, MultiheadAttention
 from .esn import EchoStateNetwork
 from .gradient_flow import GradientFlow, gradient_flow
