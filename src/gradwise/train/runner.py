@@ -222,6 +222,12 @@ def limit_count(n: int, limit: int | None, fraction: float = 1.0) -> int:
     return max(1, min(n, int(round(limit * fraction)) or 1))
 
 
+def limit_splits(limit: int | None, train, *held_out) -> tuple:
+    """``train`` cut to ``--limit`` items and every held-out split to a fifth of that."""
+    return (train[:limit_count(len(train), limit)],
+            *(split[:limit_count(len(split), limit, 0.2)] for split in held_out))
+
+
 def report(results: dict, quiet: bool, title: str = "test") -> None:
     """One line of the scores; text results (samples) follow as ``name:`` blocks."""
     if quiet:

@@ -122,6 +122,14 @@ def lm_loaders(train_ids, val_ids, batch_size: int, bptt: int, eval_batch_size: 
     return train, lm_loader(val_ids, eval_batch_size, bptt)
 
 
+def lm_model_config(config, vocab_size: int, **extra) -> dict:
+    """The ``RNNLanguageModel`` keyword arguments of a charlm/wordlm/poetry config (saved in
+    every checkpoint; ``model_from_checkpoint`` rebuilds the model from them)."""
+    return dict(vocab_size=vocab_size, embed_size=config.embed_size,
+                hidden_size=config.hidden_size, num_layers=config.num_layers, cell=config.cell,
+                dropout=config.dropout, **extra)
+
+
 def evaluate_lm(model, loader) -> dict:
     """Mean NLL per token (``loss``), perplexity and bits per token of ``model`` on ``loader``."""
     results = evaluate_model(model, loader, LMStep(), report_perplexity=True)

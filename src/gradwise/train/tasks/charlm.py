@@ -20,7 +20,9 @@ from ...data.datasets import load_text, load_tiny_shakespeare, stdlib_corpus
 from ...models.rnn_lm import RNNLanguageModel
 from ..checkpoint import load_checkpoint
 from . import _lm
-from ._lm import LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, sample_text
+from ._lm import (
+    LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, lm_model_config, sample_text,
+)
 from .common import Parts, TaskConfig, train_and_test
 
 DESCRIPTION = "character-level LSTM language model (stdlib source, tiny-shakespeare or a file)"
@@ -78,9 +80,7 @@ def build_from_text(config: Config, text: str) -> Parts:
     vocab = Vocab.build(char_tokenize(train_text), specials=("<unk>",))
     train, val = lm_loaders(vocab.encode(char_tokenize(train_text)),
                             vocab.encode(char_tokenize(val_text)), config.batch_size, config.bptt)
-    model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
-                        hidden_size=config.hidden_size, num_layers=config.num_layers,
-                        cell=config.cell, dropout=config.dropout)
+    model_config = lm_model_config(config, len(vocab))
     return Parts(RNNLanguageModel(**model_config), f"char-{config.cell}", model_config, train,
                  LMStep(), val, report_perplexity=True,
                  extra={"vocab": vocab.to_json(), "tokens": "chars"},

@@ -7,8 +7,9 @@ Parts``, ``model_from_checkpoint`` and ``test``; :func:`run_task` trains and tes
 from __future__ import annotations
 
 from ..runner import (
-    Parts, TaskConfig, evaluate_task, limit_count, load_model, report, run_task, train_and_test,
+    Parts, TaskConfig, evaluate_task, limit_count, limit_splits, load_model, report, run_task,
+    train_and_test,
 )
 
-__all__ = ["Parts", "TaskConfig", "evaluate_task", "limit_count", "load_model", "report",
-           "run_task", "train_and_test"]
+__all__ = ["Parts", "TaskConfig", "evaluate_task", "limit_count", "limit_splits", "load_model",
+           "report", "run_task", "train_and_test"]

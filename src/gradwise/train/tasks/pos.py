@@ -26,7 +26,7 @@ from ...models.tagger import BiLSTMTagger
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count
+from .common import Parts, TaskConfig, limit_splits
 
 DESCRIPTION = "UPOS tagging of UD English-EWT with a BiLSTM tagger"
 IGNORE = -100
@@ -71,9 +71,7 @@ def _splits(config: Config):
     train = load_ud_ewt("train", root=config.data_root)
     dev = load_ud_ewt("dev", root=config.data_root)
     test = load_ud_ewt("test", root=config.data_root)
-    return (train[:limit_count(len(train), config.limit)],
-            dev[:limit_count(len(dev), config.limit, 0.2)],
-            test[:limit_count(len(test), config.limit, 0.2)])
+    return limit_splits(config.limit, train, dev, test)
 
 
 def _clip_word(word: str) -> str:

@@ -28,7 +28,7 @@ from ..callbacks import MaxNorm, RestoreBest
 from ..logging import save_artifact
 from ..metrics import Accuracy, MacroF1
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count, report, train_and_test
+from .common import Parts, TaskConfig, limit_splits, report, train_and_test
 
 DESCRIPTION = "MR sentence polarity with textcnn | lstm | bilstm | gru"
 MODELS = ("textcnn", "lstm", "bilstm", "gru")
@@ -82,9 +82,7 @@ def _split(config: Config, rng, fold: int | None = None):
     texts, labels = load_mr(root=config.data_root)
     order = rng.permutation(len(labels))
     train, val, test = fold_indices(order, config.folds, fold)
-    train = train[:limit_count(len(train), config.limit)]
-    val = val[:limit_count(len(val), config.limit, 0.2)]
-    test = test[:limit_count(len(test), config.limit, 0.2)]
+    train, val, test = limit_splits(config.limit, train, val, test)
     tok = [t.split() for t in texts]
     return ([tok[i] for i in train], labels[train]), ([tok[i] for i in val], labels[val]), \
         ([tok[i] for i in test], labels[test])

@@ -23,7 +23,7 @@ from ..decoding import decode, decoding_bleu
 from ..logging import save_artifact
 from ..metrics import Accuracy
 from ..trainer import StepOutput, evaluate_model
-from .common import Parts, TaskConfig, limit_count, load_model
+from .common import Parts, TaskConfig, limit_splits, load_model
 
 DESCRIPTION = "eng-fra seq2seq with attention (greedy / beam search, BLEU-4)"
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -67,9 +67,7 @@ def _pairs(config: Config, rng):
     test = [pairs[i] for i in order[:n_test]]
     val = [pairs[i] for i in order[n_test:n_test + n_hold]]
     train = [pairs[i] for i in order[n_test + n_hold:]]
-    return (train[:limit_count(len(train), config.limit)],
-            val[:limit_count(len(val), config.limit, 0.2)],
-            test[:limit_count(len(test), config.limit, 0.2)])
+    return limit_splits(config.limit, train, val, test)
 
 
 def _encode(src_vocab: Vocab, tgt_vocab: Vocab, pairs):

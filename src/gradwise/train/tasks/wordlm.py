@@ -25,7 +25,9 @@ from ...nn import init
 from ..callbacks import EpochDecay
 from ..checkpoint import load_checkpoint
 from . import _lm
-from ._lm import LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, sample_text
+from ._lm import (
+    LMStep, build_from_checkpoint, evaluate_lm, lm_loader, lm_loaders, lm_model_config, sample_text,
+)
 from .common import Parts, TaskConfig
 
 DESCRIPTION = "word-level LSTM language model on Penn Treebank (Zaremba et al. 2014, small)"
@@ -78,9 +80,7 @@ def build(config: Config) -> Parts:
     vocab = Vocab.build(train_tokens, specials=("<unk>", "<eos>"))
     train, val = lm_loaders(vocab.encode(train_tokens), vocab.encode(valid_tokens),
                             config.batch_size, config.bptt)
-    model_config = dict(vocab_size=len(vocab), embed_size=config.embed_size,
-                        hidden_size=config.hidden_size, num_layers=config.num_layers,
-                        cell=config.cell, dropout=config.dropout, tie_weights=config.tie_weights)
+    model_config = lm_model_config(config, len(vocab), tie_weights=config.tie_weights)
     model = RNNLanguageModel(**model_config)
     if config.init_scale is not None:
         init_uniform(model, config.init_scale)
