@@ -86,3 +86,10 @@ def test_cli_logs_the_training_error_curve_and_tests(tmp_path, capsys):
     assert main(["eval", str(run)]) == 0
     out = capsys.readouterr().out
     assert "test_error" in out and "train_error" in out
+
+
+def test_augment_leaves_its_input_untouched():
+    x = np.arange(2 * 32 * 32, dtype=np.float32).reshape(2, 1, 32, 32)
+    before = x.copy()
+    degradation.augment(x, np.random.default_rng(1))
+    np.testing.assert_array_equal(x, before)

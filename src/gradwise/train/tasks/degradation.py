@@ -74,7 +74,10 @@ def _load(config: Config):
 
 
 def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The paper's augmentation: translate by up to 4 pixels, flip half the images left-right."""
+    """The paper's augmentation: translate by up to 4 pixels, flip half the images left-right.
+
+    Returns a new array; ``x`` is not modified (the shift writes a fresh one, the flip edits it).
+    """
     x = random_shift(x, 4, rng)
     flip = rng.random(len(x)) < 0.5
     x[flip] = x[flip, :, :, ::-1]
@@ -101,7 +104,7 @@ class TrainingErrorCurve(Callback):
     def __call__(self, model, batch, training):
         if training:
             x, y = batch
-            batch = (Tensor(augment(x.array.copy(), default_generator())), y)
+            batch = (Tensor(augment(x.array, default_generator())), y)
         out = _step(model, batch, training)
         if training:
             self.wrong += int((out.outputs.array.argmax(1) != out.targets.array).sum())
