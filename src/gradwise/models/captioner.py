@@ -5,6 +5,7 @@
     init:       h_0, c_0 = tanh(W_h ā), tanh(W_c ā)   ā = mean_i a_i
     attention:  e_ti = w · tanh(W_a a_i + U_a h_{t−1})    α_t = softmax_i(e_t)
                 z_t = Σ_i α_ti a_i                     (soft attention: the expected feature)
+    gate:       z_t ← σ(w_β · h_{t−1} + b_β) z_t        (optional; Xu et al. §4.2.1, "gating scalar")
     step:       h_t, c_t = LSTM([E y_{t−1}; z_t], (h_{t−1}, c_{t−1}))
                 p(y_t) = softmax(W_o [h_t; z_t])
 
@@ -36,6 +37,7 @@ class CaptionerConfig:
     hidden_size: int = 128
     attention_size: int = 64
     attention: bool = True
+    context_gate: bool = False  # Xu et al.'s gating scalar β_t on the context (attention only)
     in_channels: int = 1
     pad_idx: int = 0
     bos_idx: int = 2
@@ -72,6 +74,9 @@ class Captioner(nn.Module):
             if not 0 <= getattr(cfg, name) < cfg.vocab_size:
                 raise ValueError(f"Captioner: {name}={getattr(cfg, name)} is outside the "
                                  f"vocabulary of size {cfg.vocab_size}")
+        if cfg.context_gate and not cfg.attention:
+            raise ValueError("Captioner: context_gate=True gates the attention context, so it "
+                             "needs attention=True")
         self.config = cfg
         layers, c_in = [], cfg.in_channels
         for c in cfg.channels:
@@ -87,6 +92,8 @@ class Captioner(nn.Module):
             self.att_feature = nn.Linear(D, A, dtype=dtype)            # W_a
             self.att_hidden = nn.Linear(H, A, bias=False, dtype=dtype)  # U_a
             self.att_score = nn.Linear(A, 1, bias=False, dtype=dtype)   # w
+            if cfg.context_gate:
+                self.att_gate = nn.Linear(H, 1, dtype=dtype)            # w_β, b_β
         self.cell = nn.LSTMCell(E + (D if cfg.attention else 0), H, dtype=dtype)
         self.out = nn.Linear(H + (D if cfg.attention else 0), cfg.vocab_size, dtype=dtype)
 
@@ -106,6 +113,8 @@ class Captioner(nn.Module):
         scores = self.att_score((keys + self.att_hidden(h).unsqueeze(1)).tanh()).squeeze(2)
         alpha = F.softmax(scores, -1)                               # (N, L)
         context = (alpha.unsqueeze(2) * features).sum(1)           # (N, D)
+        if self.config.context_gate:
+            context = context * self.att_gate(h).sigmoid()          # β_t z_t
         return context, alpha
 
     def step(self, token_ids, state, features, keys):

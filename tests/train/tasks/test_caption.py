@@ -76,11 +76,11 @@ def test_penalty_is_the_doubly_stochastic_sum_and_gradchecks():
     assert gradcheck(lambda t: doubly_stochastic_penalty(t, mask), (gw.tensor(a, requires_grad=True),))
 
 
-def _tiny_model(attention=True):
+def _tiny_model(attention=True, context_gate=False):
     gw.manual_seed(0)
     return Captioner(vocab_size=len(caption.caption_vocab().itos), hidden_size=16,
                      embedding_dim=8, attention_size=8, channels=(4, 4, 8),
-                     attention=attention).double()
+                     attention=attention, context_gate=context_gate).double()
 
 
 @pytest.mark.parametrize("attention", [True, False])
@@ -102,6 +102,19 @@ def test_forward_shapes_and_gradients_reach_the_encoder(attention):
     out.loss.backward()
     assert np.abs(model.encoder[0].weight.grad.array).sum() > 0
     assert out.n == int((ids[:, 1:] != 0).sum())
+
+
+def test_context_gate_scales_the_context_by_a_sigmoid_of_the_state():
+    model = _tiny_model(context_gate=True)
+    rng = np.random.default_rng(3)
+    features = gw.tensor(rng.standard_normal((2, 64, 8)))
+    h = gw.tensor(rng.standard_normal((2, 16)), requires_grad=True)
+    gated, alpha = model.attend(features, model._keys(features), h)
+    beta = 1 / (1 + np.exp(-(h.array @ model.att_gate.weight.array.T
+                             + model.att_gate.bias.array)))
+    expected = (alpha.array[:, :, None] * features.array).sum(1) * beta
+    np.testing.assert_allclose(gated.array, expected, rtol=1e-12)
+    assert gradcheck(lambda hh: model.attend(features, model._keys(features), hh)[0], (h,))
 
 
 def test_beam_of_one_returns_the_greedy_caption():
@@ -132,6 +145,10 @@ def test_bad_inputs_are_refused():
         model.beam_search(gw.tensor(np.zeros((1, 64, 64))), beam_size=0)
     with pytest.raises(ValueError, match="eos_idx=30 is outside"):
         Captioner(vocab_size=22, eos_idx=30)
+    with pytest.raises(ValueError, match="context_gate=True .* needs attention=True"):
+        Captioner(vocab_size=24, attention=False, context_gate=True)
+    with pytest.raises(ValueError, match="--context-gate .* --no-attention"):
+        caption.Config(attention=False, context_gate=True).validate()
     with pytest.raises(ValueError, match="--penalty must be >= 0"):
         caption.Config(penalty=-1.0).validate()
 

@@ -38,6 +38,7 @@ class Config(TaskConfig):
     hidden_size: int = 128
     embedding_dim: int = 32
     penalty: float = 0.002           # λ of the doubly stochastic attention penalty
+    context_gate: bool = False       # gating scalar β_t = σ(f_β(h_{t−1})) on the context
     beam: int = 1                    # beam width of the test captions (1: greedy)
     batch_size: int = 64
     lr: float = 2e-3
@@ -48,6 +49,9 @@ class Config(TaskConfig):
             raise ValueError(f"--train-size must be >= 1, got {self.train_size}")
         if self.penalty < 0:
             raise ValueError(f"--penalty must be >= 0, got {self.penalty}")
+        if self.context_gate and not self.attention:
+            raise ValueError("--context-gate gates the attention context; it cannot be used "
+                             "with --no-attention")
         if self.beam < 1:
             raise ValueError(f"--beam must be >= 1, got {self.beam}")
         for name in ("hidden_size", "embedding_dim"):
@@ -107,6 +111,7 @@ def _model_config(config: Config, vocab: Vocab) -> dict:
     return {"vocab_size": len(vocab.itos), "channels": list(models.CaptionerConfig.channels),
             "embedding_dim": config.embedding_dim,
             "hidden_size": config.hidden_size, "attention": config.attention,
+            "context_gate": config.context_gate,
             "pad_idx": vocab.stoi[PAD], "bos_idx": vocab.stoi[BOS], "eos_idx": vocab.stoi[EOS]}
 
 
