@@ -6,6 +6,12 @@ split into contiguous slices along their leading axis and run on a small thread 
 per thread, the calling thread taking the first. Arrays below ``MIN_PARALLEL_ITEMS`` elements
 stay on one thread, where dispatch would cost more than it saves.
 
+Batch-parallel ops (``split_rows`` + ``run_concurrently``) go one level up: a large convolution
+runs its whole kernel, GEMMs included, on one slice of the batch per thread, with BLAS set to
+one thread meanwhile. OpenBLAS's own two-thread GEMM scales poorly on conv-sized products
+(N32 C64→128 16² K3 fwd+bwd: 55.8 ms at two BLAS threads, 49.9 ms as two single-threaded
+halves), and the im2col/col2im copies split along with it.
+
 The thread count is OpenBLAS's (``OPENBLAS_NUM_THREADS``, else the number of cores), read
 through its C API when NumPy bundles OpenBLAS; ``set_num_threads(n)`` changes both.
 """
@@ -14,11 +20,12 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
 MIN_PARALLEL_ITEMS = 1 << 20  # elements; smaller loops run on the calling thread
+MIN_SPLIT_WORK = 1 << 22  # multiply-adds; a smaller batch-parallel op runs whole
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -104,3 +111,37 @@ def parallel_copyto(dst, src) -> None:
     """``np.copyto(dst, src)`` split along the leading axis (src broadcast to dst's shape)."""
     src = np.broadcast_to(src, dst.shape)
     parallel_slices(lambda s: np.copyto(dst[s], src[s]), dst.shape[0], dst.size)
+
+
+def split_rows(n: int, work: int) -> list[slice] | None:
+    """Contiguous row slices of ``range(n)``, one per thread, for a batch-parallel op.
+
+    None when the op should run whole: one thread, fewer than two rows, ``work``
+    (multiply-adds) below ``MIN_SPLIT_WORK``, or a BLAS whose thread count cannot be set (each
+    slice's GEMMs would then compete for every core).
+    """
+    threads = min(get_num_threads(), n)
+    if threads <= 1 or work < MIN_SPLIT_WORK or openblas_function("set_num_threads") is None:
+        return None
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def run_concurrently(tasks) -> list:
+    """Call each zero-argument function in ``tasks`` on its own thread (the caller takes the
+    first) with BLAS at one thread meanwhile; returns their results in order.
+
+    Nested calls see one thread, so the ops inside run whole. Exceptions are re-raised here.
+    """
+    set_blas = openblas_function("set_num_threads")
+    threads = get_num_threads()
+    set_blas(1)
+    try:
+        futures = [_executor(len(tasks) - 1).submit(task) for task in tasks[1:]]
+        try:
+            first = tasks[0]()
+        finally:
+            wait(futures)  # every slice ends before the BLAS threads come back
+        return [first, *(f.result() for f in futures)]
+    finally:
+        set_blas(threads)

@@ -37,7 +37,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..core import apply_op
 from ..core.checks import check_min, ntuple
 from ..core.memory import workspace
-from ..core.threads import parallel_copyto, parallel_slices
+from ..core.threads import parallel_copyto, parallel_slices, run_concurrently, split_rows
 from .shape import unbatched
 
 # ----------------------------------------------------------------------------- argument parsing
@@ -268,6 +268,46 @@ def _check_conv_args(op, x, weight, bias, groups, transposed=False):
 
 def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
                    dilation=(1, 1), groups=1, needs_input_grad=None):
+    """y = W ⋆ x + b; a large batch runs as one slice of samples per thread.
+
+    With T > 1 threads and at least ``MIN_SPLIT_WORK`` multiply-adds, each thread runs the whole
+    kernel (``_conv2d_whole``) on N/T samples with single-threaded BLAS, and the backward sums
+    the slices' dW and db; otherwise the kernel runs once with threaded BLAS. Same arguments,
+    shapes and result as ``_conv2d_whole``.
+    """
+    _check_conv_args("conv2d", x, weight, bias, groups)
+    Ho, Wo = _out_hw("conv2d", x.shape, weight.shape[2:], stride, pads, dilation)
+    slices = split_rows(x.shape[0], x.shape[0] * Ho * Wo * weight[0].size * weight.shape[0])
+    if slices is None:
+        return _conv2d_whole(x, weight, bias, stride, pads, dilation, groups, needs_input_grad)
+    parts = run_concurrently([
+        lambda s=s: _conv2d_whole(x[s], weight, bias, stride, pads, dilation, groups,
+                                  needs_input_grad) for s in slices])
+    y = workspace.get((x.shape[0], weight.shape[0], Ho, Wo), x.dtype)
+    np.concatenate([y_part for y_part, _ in parts], out=y)
+    return y, _SplitCache(slices, [cache for _, cache in parts])
+
+
+class _SplitCache:
+    """The batch slices of a split conv2d_forward and each slice's kernel cache."""
+
+    def __init__(self, slices, caches):
+        self.slices, self.caches = slices, caches
+
+
+def conv2d_backward(dy, cache):
+    """Gradients of ``conv2d_forward``: (dx or None, dweight, dbias or None)."""
+    if not isinstance(cache, _SplitCache):
+        return _conv2d_whole_backward(dy, cache)
+    parts = run_concurrently([lambda s=s, c=c: _conv2d_whole_backward(dy[s], c)
+                              for s, c in zip(cache.slices, cache.caches)])
+    dxs, dws, dbs = zip(*parts)
+    dx = None if dxs[0] is None else np.concatenate(dxs)
+    return dx, sum(dws[1:], dws[0]), None if dbs[0] is None else sum(dbs[1:], dbs[0])
+
+
+def _conv2d_whole(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
+                  dilation=(1, 1), groups=1, needs_input_grad=None):
     """y = W ⋆ x + b as im2col plus one GEMM (batched over samples or groups).
 
     Two column layouts, chosen by shape (same numbers, different GEMM shapes):
@@ -290,7 +330,6 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
            -> y (N, C_out, H_out, W_out),
            H_out = ⌊(H + P_top + P_bottom − d_h·(kH − 1) − 1) / s_h⌋ + 1 (W_out likewise).
     """
-    _check_conv_args("conv2d", x, weight, bias, groups)
     input_grad = needs_input_grad is None or needs_input_grad[0]
     N = x.shape[0]
     C_out, C_g, kH, kW = weight.shape
@@ -319,7 +358,7 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
                bias is not None, input_grad, sample_major)
 
 
-def conv2d_backward(dy, cache):
+def _conv2d_whole_backward(dy, cache):
     """dW = dY·colsᵀ, dcols = Wᵀ·dY, dx = col2im(dcols), db = Σ dY (per group).
 
     Returns: (dx or None, dweight, dbias or None)
