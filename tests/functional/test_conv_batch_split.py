@@ -84,3 +84,15 @@ def test_an_error_in_a_slice_is_raised_and_blas_threads_come_back(two_threads):
     with pytest.raises(ValueError, match="slice failed"):
         threads.run_concurrently([lambda: 1, fail])
     assert gw.get_num_threads() == 2
+
+
+def test_repeated_split_steps_keep_at_most_one_buffer_per_slice(two_threads):
+    from gradwise.core.memory import workspace
+    gw.empty_cache()
+    rng = np.random.default_rng(2)
+    x = gw.tensor(rng.standard_normal((8, 16, 24, 24)).astype(np.float32), requires_grad=True)
+    w = gw.tensor(rng.standard_normal((32, 16, 3, 3)).astype(np.float32), requires_grad=True)
+    for _ in range(6):
+        gw.functional.conv2d(x, w, padding=1).sum().backward()
+        assert all(len(pool) <= 2 for pool in workspace._buffers.values())
+    gw.empty_cache()
