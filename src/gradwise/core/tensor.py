@@ -57,10 +57,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, array, node, index):
         """Output ``index`` of ``node`` (apply_op's fast constructor: no checks, no copies)."""
-        t = cls(array)
-        if t.array.dtype.kind in "fc":  # only floating outputs carry a gradient
-            t.requires_grad, t._node, t._index = True, node, index
-        return t
+        return _op_output(array, node, index)
 
     # -- data and versions -----------------------------------------------------------------
     @property
@@ -407,7 +404,28 @@ class _HookHandle:
         self.remove()
 
 
+_new = object.__new__
+
+
+def _op_output(array, node, index):
+    """A Tensor for output ``index`` of ``node`` (None: a result recorded by no node), built
+    slot by slot: apply_op calls this once per output, and ``Tensor(...)`` costs twice as much.
+    Only floating outputs carry a gradient."""
+    if type(array) is not np.ndarray:
+        array = array.array if isinstance(array, Tensor) else np.asarray(array)
+    t = _new(Tensor)
+    t.array = array
+    t.grad = t._hooks = t._post_accumulate_hooks = None
+    t._counter = VersionCounter()
+    if node is not None and array.dtype.kind in "fc":
+        t.requires_grad, t._node, t._index = True, node, index
+    else:
+        t.requires_grad, t._node, t._index = False, None, 0
+    return t
+
+
 autograd.Tensor = Tensor
+autograd._output = _op_output
 
 
 class _SharedSegment(mmap.mmap):
