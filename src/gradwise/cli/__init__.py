@@ -282,14 +282,30 @@ def _open_checkpoint(path: str):
 
 
 def cmd_eval(args) -> int:
-    ckpt, task = _open_checkpoint(args.checkpoint)
-    print(printable(f"evaluating {ckpt.path} ({ckpt.extra['task']}, model {ckpt.model_name}, "
-                    f"step {ckpt.step})"))
-    if hasattr(task, "evaluate"):
+    from ..train.tasks import common
+
+    opened = [_open_checkpoint(path) for path in args.checkpoint]
+    for ckpt, _ in opened:
+        print(printable(f"evaluating {ckpt.path} ({ckpt.extra['task']}, model "
+                        f"{ckpt.model_name}, step {ckpt.step})"))
+    ckpt, task = opened[0]
+    if len(opened) > 1:
+        tasks = sorted({c.extra["task"] for c, _ in opened})
+        if len(tasks) > 1:
+            raise CLIError(f"an ensemble needs checkpoints of one task, got {', '.join(tasks)}")
+        if not getattr(task, "ENSEMBLE", False):
+            from ..train.tasks import TASKS, get_task
+
+            able = ", ".join(t for t in TASKS if getattr(get_task(t), "ENSEMBLE", False))
+            raise CLIError(f"{ckpt.extra['task']} checkpoints cannot be evaluated as an "
+                           f"ensemble", f"several checkpoints work for: {able}")
+        try:
+            results = common.evaluate_ensemble(task, [c.path for c, _ in opened], quiet=True)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+    elif hasattr(task, "evaluate"):
         results = task.evaluate(ckpt.path, quiet=True)
     else:
-        from ..train.tasks import common
-
         results = common.evaluate_task(task, ckpt.path, quiet=True)
     for k, v in results.items():
         line = f"{k:>16s}  {v:.4f}" if isinstance(v, float) else f"{k:>16s}  {v}"
@@ -487,7 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
         tp.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a checkpoint on its task's test data")
-    p.add_argument("checkpoint", metavar="CKPT", help="ckpt-*.json, checkpoints/ or a run dir")
+    p.add_argument("checkpoint", metavar="CKPT", nargs="+",
+                   help="ckpt-*.json, checkpoints/ or a run dir; several (mnist, pos, "
+                        "degradation): the ensemble of their averaged class probabilities")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="generate text from a language-model checkpoint")

@@ -13,6 +13,7 @@ from .densenet import (
     DenseNet, DenseNetConfig, densenet121, densenet161, densenet169, densenet201,
     densenet_bc_cifar,
 )
+from .ensemble import Ensemble
 from .googlenet import GoogLeNet, GoogLeNetConfig, GoogLeNetOutputs, googlenet
 from .highway import HighwayConfig, HighwayLayer, HighwayNet, highway
 from .inception_v3 import Inception3, Inception3Config, InceptionOutputs, inception_v3

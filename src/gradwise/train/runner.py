@@ -14,6 +14,7 @@ import pathlib
 from typing import Any, Callable
 
 from .. import distributed, optim
+from ..models.ensemble import Ensemble
 from ..core.random import manual_seed
 from .callbacks import TimeBudget
 from .checkpoint import Checkpoint, CheckpointManager, load_checkpoint, restore_checkpoint
@@ -311,6 +312,28 @@ def evaluate_task(task, ckpt, quiet: bool = False) -> dict:
     ckpt = load_checkpoint(ckpt)
     config = task.Config(**ckpt.extra["task_config"])
     results = task.test(load_model(ckpt, task.model_from_checkpoint), config, None, ckpt.extra)
+    report(results, quiet)
+    return results
+
+
+def evaluate_ensemble(task, ckpts, quiet: bool = False) -> dict:
+    """``gradwise eval CKPT CKPT ...``: the test scores of the members' averaged class
+    probabilities (``models.Ensemble``), under the first checkpoint's task config.
+
+    Members must come from the same task with the same vocabularies and other task data
+    (``extra``); they may differ in seed and hyperparameters.
+    """
+    ckpts = [load_checkpoint(c) for c in ckpts]
+    first = ckpts[0]
+    for ckpt in ckpts[1:]:
+        keys = (set(first.extra) | set(ckpt.extra)) - {"task_config", "trainer"}  # run state
+        differ = sorted(k for k in keys if first.extra.get(k) != ckpt.extra.get(k))
+        if differ:
+            raise ValueError(f"ensemble: {ckpt.path} differs from {first.path} in "
+                             f"{', '.join(differ)}; members need the same task and data")
+    config = task.Config(**first.extra["task_config"])
+    model = Ensemble([load_model(c, task.model_from_checkpoint) for c in ckpts])
+    results = task.test(model, config, None, first.extra)
     report(results, quiet)
     return results
 

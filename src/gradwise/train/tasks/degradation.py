@@ -28,6 +28,7 @@ from ..trainer import Callback, StepOutput
 from .common import Parts, TaskConfig, limit_count
 
 DESCRIPTION = "plain vs residual 20/56-layer nets on Fashion-MNIST (He et al. 2016, Figure 1)"
+ENSEMBLE = True  # the model outputs class logits: `gradwise eval` accepts several runs
 MEAN_STD = {"fashion": (0.2860, 0.3530), "mnist": (0.1307, 0.3081)}
 
 

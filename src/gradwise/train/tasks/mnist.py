@@ -32,6 +32,7 @@ from ..trainer import StepOutput
 from .common import Parts, TaskConfig, limit_count
 
 DESCRIPTION = "MNIST / Fashion-MNIST digits with LeNet-5 or another zoo CNN"
+ENSEMBLE = True  # the model outputs class logits: `gradwise eval` accepts several runs
 
 
 @dataclasses.dataclass

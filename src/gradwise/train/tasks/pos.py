@@ -29,6 +29,7 @@ from ..trainer import StepOutput, evaluate_model
 from .common import Parts, TaskConfig, limit_splits
 
 DESCRIPTION = "UPOS tagging of UD English-EWT with a BiLSTM tagger"
+ENSEMBLE = True  # the model outputs class logits: `gradwise eval` accepts several runs
 IGNORE = -100
 MAX_WORD_CHARS = 20       # longer words keep their first and last MAX_WORD_CHARS // 2 characters
 CHAR_SPECIALS = ("<pad>", "<unk>")
