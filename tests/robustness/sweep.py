@@ -102,6 +102,8 @@ def check(case: Case, stricter: dict) -> None:
                 f"{case.id}: gradwise refused ({msg}) what torch computes; fix it or list it in "
                 f"STRICTER with the reason")
         return
+    assert case.id not in stricter, (f"{case.id}: gradwise now computes it, so its STRICTER "
+                                      f"entry is out of date: remove it")
     assert t_err is None, (f"{case.id}: gradwise returned silently where torch raised "
                            f"{type(t_err).__name__}: {t_err}")
     g, t = _first(g_out), _first(t_out)

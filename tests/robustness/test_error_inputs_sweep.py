@@ -15,15 +15,9 @@ from sweep import check, ctor_case, layer_case, op_case
 
 # Cases gradwise refuses although torch computes something, and why (each still must be a clear
 # error naming the layer).
-_UNBATCHED = ("unbatched input (no N axis) is refused with the expected (N, C, ...) shape; "
-              "add the batch axis")
 _NO_STATS = "no values per channel means no batch statistics (PyTorch returns an empty tensor)"
 _NO_PROMOTION = "integer input is refused instead of being promoted to float32"
 STRICTER = {
-    **{f"{name}/rank-1": _UNBATCHED for name in (
-        "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
-        "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")},
-    "conv2d/rank3": _UNBATCHED,
     "BatchNorm1d/empty_batch": _NO_STATS,
     "BatchNorm2d/empty_batch": _NO_STATS,
     "BatchNorm2d/zero_length": _NO_STATS,
@@ -32,7 +26,6 @@ STRICTER = {
     "LocalResponseNorm/int64": _NO_PROMOTION,
     "AvgPool1d/int64": "an integer mean is refused (PyTorch truncates it to int64)",
     "AvgPool2d/int64": "an integer mean is refused (PyTorch truncates it to int64)",
-    "Dropout2d/rank+1": "channel dropout is defined for (N, C, L) and (N, C, H, W) only",
     "Upsample/rank+1": "5-D (volumetric) interpolation is not implemented",
     "binary_cross_entropy_with_logits/mixed_dtype": (
         "float64 input with a float32 target is refused (PyTorch silently computes in float32)"),
