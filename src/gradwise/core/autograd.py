@@ -147,7 +147,8 @@ def _saved_versions(cache, inputs, outputs):
     saved = []
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and _root(x.array) in roots:
-            saved.append((x._counter, x._counter.value, f"input {i}"))
+            counter = x._counter
+            saved.append((counter, counter.value, f"input {i}"))
     for i, t in enumerate(outputs):
         if _root(t.array) in roots:
             saved.append((t._counter, 0, f"output {i}"))
@@ -160,7 +161,8 @@ def _declared_versions(saved_inputs, saved_outputs, inputs, outputs):
     for i in saved_inputs:
         x = inputs[i]
         if isinstance(x, Tensor):
-            saved.append((x._counter, x._counter.value, _INPUT_LABELS[i]))
+            counter = x._counter
+            saved.append((counter, counter.value, _INPUT_LABELS[i]))
     for i in saved_outputs:
         saved.append((outputs[i]._counter, 0, _OUTPUT_LABELS[i]))
     return tuple(saved)
@@ -267,9 +269,18 @@ def apply_op(forward, backward, *inputs, name=None, **config):
     if multi:
         node.out_meta = [(o.shape, o.dtype) for o in out]
         tensors = tuple([_output(o, node, i) for i, o in enumerate(out)])
-    else:
+    else:  # _output inlined for the common case, one call less per op
         node.out_meta = None
-        tensors = (_output(out, node, 0),)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t.array = out
+        t.grad = t._hooks = t._post_accumulate_hooks = t._vc = None
+        if out.dtype.kind in "fc":
+            t.requires_grad, t._node, t._index = True, node, 0
+        else:
+            t.requires_grad, t._node, t._index = False, None, 0
+        tensors = (t,)
     saved_inputs = spec[2]
     if saved_inputs is None:
         node.saved = _saved_versions(cache, inputs, tensors)

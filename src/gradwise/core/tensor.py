@@ -33,7 +33,7 @@ class VersionCounter:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_counter",
+    __slots__ = ("array", "requires_grad", "grad", "_node", "_index", "_vc",
                  "_hooks", "_post_accumulate_hooks", "__weakref__")
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
@@ -47,7 +47,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self._index = 0
-        self._counter = VersionCounter()
+        self._vc = None  # the VersionCounter, made when first asked for (see _counter)
         self._hooks = None  # a leaf's {handle id: hook(grad)}; a non-leaf's live on its node
         self._post_accumulate_hooks = None
         self.requires_grad = False
@@ -75,6 +75,19 @@ class Tensor:
                              f"{self.shape}")
         self.array = value
         self._counter.bump()
+
+    @property
+    def _counter(self):
+        """The VersionCounter of this tensor's memory, shared with ``.data`` and ``detach()``;
+        made on first use, since most op outputs are never edited in place nor saved."""
+        counter = self._vc
+        if counter is None:
+            counter = self._vc = VersionCounter()
+        return counter
+
+    @_counter.setter
+    def _counter(self, counter):
+        self._vc = counter
 
     @property
     def _version(self):
@@ -415,8 +428,7 @@ def _op_output(array, node, index):
         array = array.array if isinstance(array, Tensor) else np.asarray(array)
     t = _new(Tensor)
     t.array = array
-    t.grad = t._hooks = t._post_accumulate_hooks = None
-    t._counter = VersionCounter()
+    t.grad = t._hooks = t._post_accumulate_hooks = t._vc = None
     if node is not None and array.dtype.kind in "fc":
         t.requires_grad, t._node, t._index = True, node, index
     else:

@@ -14,12 +14,15 @@ from ..core import apply_op
 from ..core.autograd import saves
 from ..core.checks import check_floating
 from ..core.factories import as_tensor
-from ..core.tensor import Tensor, as_array
+from ..core.tensor import as_array
 
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
-    if grad.shape == tuple(shape):
+    if grad.shape == shape:  # the common case; a list ``shape`` is compared below
+        return grad
+    shape = tuple(shape)
+    if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
@@ -32,16 +35,10 @@ def _shape(x):
     return x.shape if type(x) is np.ndarray else np.shape(x)  # np.shape costs ~0.5 µs
 
 
-_SCALARS = (int, float, bool)  # Python numbers: broadcast against any shape
-
-
 def _check_broadcast(op, a, b):
-    if type(b) in _SCALARS or type(a) in _SCALARS:
-        return
-    sa = a.array.shape if isinstance(a, Tensor) else _shape(a)
-    sb = b.array.shape if isinstance(b, Tensor) else _shape(b)
-    if sa == sb:  # the common case, ~10× cheaper than np.broadcast_shapes
-        return
+    """Raise a ValueError naming ``op`` and both shapes if they do not broadcast (called when
+    the forward has raised one: checking first would cost every op ~1 µs)."""
+    sa, sb = _shape(a), _shape(b)
     try:
         np.broadcast_shapes(sa, sb)
     except ValueError:
@@ -51,7 +48,9 @@ def _check_broadcast(op, a, b):
 # -- binary arithmetic ---------------------------------------------------------------------
 @saves()
 def add_forward(a, b):
-    return np.add(a, b), (_shape(a), _shape(b))
+    sa = a.shape if type(a) is np.ndarray else np.shape(a)  # _shape inlined: a call less
+    sb = b.shape if type(b) is np.ndarray else np.shape(b)
+    return np.add(a, b), (sa, sb)
 
 
 def add_backward(g, cache):
@@ -61,7 +60,9 @@ def add_backward(g, cache):
 
 @saves()
 def sub_forward(a, b):
-    return np.subtract(a, b), (_shape(a), _shape(b))
+    sa = a.shape if type(a) is np.ndarray else np.shape(a)
+    sb = b.shape if type(b) is np.ndarray else np.shape(b)
+    return np.subtract(a, b), (sa, sb)
 
 
 def sub_backward(g, cache):
@@ -139,9 +140,13 @@ def minimum_backward(g, cache):
 
 def _binary(name, fwd, bwd):
     def op(input, other):
-        _check_broadcast(name, input, other)
-        return apply_op(fwd, bwd, input, other, name=name)
+        try:
+            return apply_op(fwd, bwd, input, other)  # grad_fn named after fwd: "<name>_forward"
+        except ValueError:  # NumPy's broadcast error: say which op and which shapes
+            _check_broadcast(name, input, other)
+            raise
 
+    assert fwd.__name__ == f"{name}_forward"
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} with broadcasting."
     return op
@@ -151,16 +156,22 @@ def add(input, other, *, alpha=1):
     """input + alpha · other, with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    _check_broadcast("add", input, other)  # the body of _binary's op, one call less per add
-    return apply_op(add_forward, add_backward, input, other, name="add")
+    try:  # _binary's op inlined: one call less per add
+        return apply_op(add_forward, add_backward, input, other)
+    except ValueError:
+        _check_broadcast("add", input, other)
+        raise
 
 
 def sub(input, other, *, alpha=1):
     """input − alpha · other, with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    _check_broadcast("sub", input, other)
-    return apply_op(sub_forward, sub_backward, input, other, name="sub")
+    try:
+        return apply_op(sub_forward, sub_backward, input, other)
+    except ValueError:
+        _check_broadcast("sub", input, other)
+        raise
 
 
 mul = _binary("mul", mul_forward, mul_backward)
