@@ -291,52 +291,82 @@ def apply_op(forward, backward, *inputs, name=None, **config):
     return tensors if multi else tensors[0]
 
 
-def _topological_order(root_node):
-    """Nodes reachable from root_node, each after every node that consumes its outputs."""
-    order, visited = [], set()
-    stack = [(root_node, False)]
+def _dependencies(root_node):
+    """For each node reachable from root_node, how many gradient edges lead into its outputs
+    from the nodes reachable from root_node: backward runs a node once that count is zero."""
+    deps = {root_node: 0}
+    stack = [root_node]
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        for edge in stack.pop().edges:
+            if edge is not None:
+                producer = edge[1]
+                if producer is not None:
+                    if producer in deps:
+                        deps[producer] += 1
+                    else:
+                        deps[producer] = 1
+                        stack.append(producer)
+    return deps
+
+
+def _topological_order(root_node):
+    """Nodes reachable from root_node, each after every node that consumes its outputs (the
+    order backward runs them in)."""
+    deps = _dependencies(root_node)
+    order, ready = [], [root_node]
+    while ready:
+        node = ready.pop()
+        order.append(node)
         for edge in node.edges:
-            if edge is not None and edge[1] is not None and id(edge[1]) not in visited:
-                stack.append((edge[1], False))
-    order.reverse()  # root first
+            if edge is not None and edge[1] is not None:
+                left = deps[edge[1]] - 1
+                deps[edge[1]] = left
+                if not left:
+                    ready.append(edge[1])
     return order
 
 
 def run_backward(root, gradient, retain_graph=False):
     """Backpropagate ``gradient`` (an array shaped like root) through root's graph.
 
-    Gradients wait in ``grads`` keyed by the producing node: one array for a single-output
-    node, a list per output otherwise; each is summed as consumers hand theirs back.
-    A non-leaf's hooks run on its summed gradient just before its node's backward; a leaf
-    with hooks collects its gradients until the walk ends, then its hooks run once on the sum
-    and the result goes into ``.grad`` (PyTorch runs them when the leaf's last consumer is done;
-    the values are the same, only the order relative to other leaves' hooks may differ).
+    Nodes run once every consumer of their outputs has handed its gradient back (a count per
+    node, as in PyTorch's engine). Gradients wait in ``grads`` keyed by the producing node:
+    one array for a single-output node, a list per output otherwise; each is summed as
+    consumers hand theirs back. A non-leaf's hooks run on its summed gradient just before its
+    node's backward; a leaf with hooks collects its gradients until the walk ends, then its
+    hooks run once on the sum and the result goes into ``.grad`` (PyTorch runs them when the
+    leaf's last consumer is done; the values are the same, only the order relative to other
+    leaves' hooks may differ).
     """
     if root._node is None:
         if root.requires_grad:  # a leaf: d root / d root
             root._accumulate_grad(apply_grad_hooks(root._hooks, gradient))
         return
+    # One loop for the whole graph, per node and per edge: local names, no helper calls in
+    # the common case (a single-output producer, a leaf without hooks), measured in
+    # benchmarks/bench_overhead.py.
+    deps = _dependencies(root._node)
     grads = {}
     hooked_leaves = {}  # id -> [leaf, summed gradient]: a leaf hook sees the total, as in torch
     _hand_back(grads, root._node, root._index, gradient)
-    for node in _topological_order(root._node):
+    ready = [root._node]
+    while ready:
+        node = ready.pop()
         if node.freed:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time ({node!r}): the saved "
                 "arrays were freed after the first backward. Pass retain_graph=True to the "
                 "first backward() if you need to call it twice."
             )
+        edges = node.edges
         g_out = grads.pop(node, None)
-        if g_out is None:
+        if g_out is None:  # no gradient reached this node: only release its producers
+            for edge in edges:
+                if edge is not None and edge[1] is not None:
+                    left = deps[edge[1]] - 1
+                    deps[edge[1]] = left
+                    if not left:
+                        ready.append(edge[1])
             continue
         if node.out_meta is not None:
             g_out = tuple(np.zeros(shape, dtype) if g is None else g
@@ -355,35 +385,47 @@ def run_backward(root, gradient, retain_graph=False):
         in_grads = node.backward(g_out, node.cache)
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
-        if len(in_grads) != len(node.edges):
+        if len(in_grads) != len(edges):
             raise AssertionError(
-                f"{node!r} returned {len(in_grads)} gradients for {len(node.inputs)} inputs"
+                f"{node!r} returned {len(in_grads)} gradients for {len(edges)} inputs"
             )
-        for edge, g in zip(node.edges, in_grads):
-            if edge is None or g is None:
+        for edge, g in zip(edges, in_grads):
+            if edge is None:
                 continue
             x, producer, index = edge
-            a = x.array
-            if g.shape != a.shape:
-                raise AssertionError(
-                    f"{node!r} returned a gradient of shape {g.shape} for an input of shape {a.shape}"
-                )
-            if g.dtype != a.dtype:
-                raise AssertionError(
-                    f"{node!r} returned a {g.dtype} gradient for a {a.dtype} input: a kernel "
-                    "must keep its inputs' dtypes"
-                )
-            if producer is None:
-                if x._hooks:
-                    pending = hooked_leaves.get(id(x))
-                    if pending is None:
-                        hooked_leaves[id(x)] = [x, g]
+            if g is not None:
+                a = x.array
+                if g.shape != a.shape:
+                    raise AssertionError(f"{node!r} returned a gradient of shape {g.shape} "
+                                         f"for an input of shape {a.shape}")
+                if g.dtype is not a.dtype and g.dtype != a.dtype:  # dtypes are mostly shared
+                    raise AssertionError(
+                        f"{node!r} returned a {g.dtype} gradient for a {a.dtype} input: a "
+                        "kernel must keep its inputs' dtypes"
+                    )
+                if producer is None:
+                    if x._hooks:
+                        pending = hooked_leaves.get(id(x))
+                        if pending is None:
+                            hooked_leaves[id(x)] = [x, g]
+                        else:
+                            pending[1] = pending[1] + g
+                    elif x.grad is not None and not x._post_accumulate_hooks:
+                        x.grad.array = x.grad.array + g  # Tensor._accumulate_grad inlined
                     else:
-                        pending[1] = pending[1] + g
+                        x._accumulate_grad(g)
+                    continue
+                if producer.out_meta is None:  # _hand_back inlined
+                    prev = grads.get(producer)
+                    grads[producer] = g if prev is None else prev + g
                 else:
-                    x._accumulate_grad(g)
-            else:
-                _hand_back(grads, producer, index, g)
+                    _hand_back(grads, producer, index, g)
+            elif producer is None:
+                continue
+            left = deps[producer] - 1
+            deps[producer] = left
+            if not left:
+                ready.append(producer)
         if not retain_graph:
             node.cache = None
             node.freed = True

@@ -55,7 +55,8 @@ def add_forward(a, b):
 
 def add_backward(g, cache):
     sa, sb = cache
-    return unbroadcast(g, sa), unbroadcast(g, sb)
+    shape = g.shape  # unbroadcast's first test inlined: two calls less per add
+    return (g if shape == sa else unbroadcast(g, sa)), (g if shape == sb else unbroadcast(g, sb))
 
 
 @saves()
@@ -67,7 +68,8 @@ def sub_forward(a, b):
 
 def sub_backward(g, cache):
     sa, sb = cache
-    return unbroadcast(g, sa), -unbroadcast(g, sb)
+    shape = g.shape
+    return (g if shape == sa else unbroadcast(g, sa)), -(g if shape == sb else unbroadcast(g, sb))
 
 
 @saves(inputs=(0, 1))
