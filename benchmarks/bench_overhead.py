@@ -1,6 +1,7 @@
 """Per-op overhead of the autograd engine, gradwise vs PyTorch CPU in the same process.
 
     python benchmarks/bench_overhead.py [--ops 100] [--rounds 7] [--repeat 20] [--size 4]
+    python benchmarks/bench_overhead.py --profile      # cProfile of gradwise's chain instead
 
 A chain of ``--ops`` small adds, y_{k+1} = y_k + b (b a parameter too, so every node has two
 gradient edges), then ``y.sum().backward()``: µs per op of forward + backward, and of the
@@ -64,7 +65,11 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--size", type=int, default=4)
     ap.add_argument("--wall", action="store_true", help="time.perf_counter instead of CPU time")
+    ap.add_argument("--profile", action="store_true",
+                    help="print cProfile's top functions of 200 gradwise steps, time nothing")
     args = ap.parse_args(argv)
+    if args.profile:
+        return profile(args.ops, args.size)
     global clock
     if args.wall:
         clock = time.perf_counter
@@ -86,6 +91,22 @@ def main(argv=None):
     print_table([["forward", med["of"], med["tf"], med["of"] / med["tf"]],
                  ["forward + backward", med["os"], med["ts"], med["os"] / med["ts"]]],
                 ["per op", "ours µs", "torch µs", "ratio"])
+
+
+def profile(n_ops, size, steps=200):
+    """Where the engine's time goes, per function (cProfile inflates cheap calls: use it to
+    rank, the timed run to measure)."""
+    import cProfile
+    import pstats
+
+    _, step = chain(gw, n_ops, size)
+    step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(15)
 
 
 if __name__ == "__main__":

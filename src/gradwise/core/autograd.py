@@ -145,11 +145,14 @@ def _saved_versions(cache, inputs, outputs):
         return ()
     saved = []
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and _root(x.array) in roots:
-            counter = x._counter
-            saved.append((counter, counter.value, f"input {i}"))
+        if isinstance(x, Tensor):
+            a = x.array
+            if id(a if a.base is None else a.base) in roots:
+                counter = x._counter
+                saved.append((counter, counter.value, f"input {i}"))
     for i, t in enumerate(outputs):
-        if _root(t.array) in roots:
+        a = t.array
+        if id(a if a.base is None else a.base) in roots:
             saved.append((t._counter, 0, f"output {i}"))
     return tuple(saved)
 
