@@ -27,8 +27,8 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
-    summed_bias, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_blas,
+    step_order, summed_bias, zeros_state,
 )
 
 
@@ -88,49 +88,50 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
     tmp = np.empty((N, H), dt)
     diff = np.empty((N, H), dt)
     scratch = np.empty((N, H), dt)
-    for t in step_order(T, reverse):
-        b = active(bs, t, N)
-        hp = prev_rows(y, h_init, t, b, bs, reverse, scratch)
-        G = gates[t, :b]  # (b, 3H)
-        RZ, n = G[:, :H2], G[:, H2:]
-        rec_b = rec[:b]
-        np.matmul(hp, whh_t, out=rec_b)
-        RZ += rec_b[:, :H2]
-        np.tanh(RZ, out=RZ)
-        if keep_grad_cache:
-            Dv = der[:b]
-            np.multiply(RZ, RZ, out=Dv)
-            Dv *= -0.25
-            Dv += 0.25  # σ' = (1 − tanh²(a/2)) / 4
-        RZ *= 0.5
-        RZ += 0.5  # r, z = σ(a)
-        r, z = G[:, :H], G[:, H:H2]
-        if reset_after:
-            hn = rec_b[:, H2:]  # W_hn h
-            if b_hn is not None:
-                hn += b_hn
-            np.multiply(r, hn, out=tmp[:b])
-        else:
-            rht = rh[t, :b]
-            np.multiply(r, hp, out=rht)  # r ⊙ h_{t−1}
-            np.matmul(rht, whn_t, out=tmp[:b])  # W_hn (r ⊙ h)
-        n += tmp[:b]
-        np.tanh(n, out=n)
-        d = diff[:b]
-        np.subtract(hp, n, out=d)
-        yt = y[t, :b]
-        np.multiply(z, d, out=yt)
-        yt += n  # h_t = n + z ⊙ (h_{t−1} − n)
-        if keep_grad_cache:
-            A3 = A[t, :b].reshape(b, 3, H)
-            # A_r: dâ_r = dâ_n ⊙ A_r (after) or d(r⊙h) ⊙ A_r (before)
-            np.multiply(Dv[:, :H], hn if reset_after else hp, out=A3[:, 0])
-            np.multiply(Dv[:, H:], d, out=A3[:, 1])  # A_z = σ'_z ⊙ (h_{t−1} − n)
-            An = A3[:, 2]
-            np.multiply(n, n, out=An)
-            np.subtract(1, An, out=An)
-            np.subtract(1, z, out=tmp[:b])
-            An *= tmp[:b]  # A_n = (1 − z) ⊙ (1 − n²)
+    with step_blas(N, H, 3 * H):
+        for t in step_order(T, reverse):
+            b = active(bs, t, N)
+            hp = prev_rows(y, h_init, t, b, bs, reverse, scratch)
+            G = gates[t, :b]  # (b, 3H)
+            RZ, n = G[:, :H2], G[:, H2:]
+            rec_b = rec[:b]
+            np.matmul(hp, whh_t, out=rec_b)
+            RZ += rec_b[:, :H2]
+            np.tanh(RZ, out=RZ)
+            if keep_grad_cache:
+                Dv = der[:b]
+                np.multiply(RZ, RZ, out=Dv)
+                Dv *= -0.25
+                Dv += 0.25  # σ' = (1 − tanh²(a/2)) / 4
+            RZ *= 0.5
+            RZ += 0.5  # r, z = σ(a)
+            r, z = G[:, :H], G[:, H:H2]
+            if reset_after:
+                hn = rec_b[:, H2:]  # W_hn h
+                if b_hn is not None:
+                    hn += b_hn
+                np.multiply(r, hn, out=tmp[:b])
+            else:
+                rht = rh[t, :b]
+                np.multiply(r, hp, out=rht)  # r ⊙ h_{t−1}
+                np.matmul(rht, whn_t, out=tmp[:b])  # W_hn (r ⊙ h)
+            n += tmp[:b]
+            np.tanh(n, out=n)
+            d = diff[:b]
+            np.subtract(hp, n, out=d)
+            yt = y[t, :b]
+            np.multiply(z, d, out=yt)
+            yt += n  # h_t = n + z ⊙ (h_{t−1} − n)
+            if keep_grad_cache:
+                A3 = A[t, :b].reshape(b, 3, H)
+                # A_r: dâ_r = dâ_n ⊙ A_r (after) or d(r⊙h) ⊙ A_r (before)
+                np.multiply(Dv[:, :H], hn if reset_after else hp, out=A3[:, 0])
+                np.multiply(Dv[:, H:], d, out=A3[:, 1])  # A_z = σ'_z ⊙ (h_{t−1} − n)
+                An = A3[:, 2]
+                np.multiply(n, n, out=An)
+                np.subtract(1, An, out=An)
+                np.subtract(1, z, out=tmp[:b])
+                An *= tmp[:b]  # A_n = (1 − z) ⊙ (1 − n²)
     h_n = last_state(y, lengths, reverse)
     cache = None
     if keep_grad_cache:
@@ -158,29 +159,30 @@ def gru_backward(grads, cache):
     drh = np.empty((N, H), dt)
     w_hn = w_hh[H2:]
     w_hrz = w_hh[:H2]
-    for t in reversed(step_order(T, reverse)):
-        b = active(bs, t, N)
-        dhb = dh[:b]
-        dhb += dy[t, :b]  # dL/dh_t = dy_t + (recurrent part from t+1)
-        G = gates[t, :b]
-        r, z = G[:, :H], G[:, H:H2]
-        A3, dG3 = A[t, :b].reshape(b, 3, H), dGi[t, :b].reshape(b, 3, H)
-        np.multiply(A3[:, 1:], dhb[:, None, :], out=dG3[:, 1:])  # dâ_z, dâ_n
-        np.multiply(dhb, z, out=direct[:b])  # dh_{t−1} via h_t = z ⊙ h_{t−1} + …
-        if reset_after:
-            dGht = dGh[t, :b]
-            np.multiply(dG3[:, 2], r, out=dGht[:, H2:])  # d(W_hn h + b_hn) = dâ_n ⊙ r
-            np.multiply(dG3[:, 2], A3[:, 0], out=dG3[:, 0])  # dâ_r
-            dGht[:, :H2] = dGi[t, :b, :H2]
-            np.matmul(dGht, w_hh, out=dhb)
-        else:
-            drhb = drh[:b]
-            np.matmul(dG3[:, 2], w_hn, out=drhb)  # d(r ⊙ h) = dâ_n W_hn
-            np.multiply(drhb, A3[:, 0], out=dG3[:, 0])  # dâ_r
-            np.matmul(dGi[t, :b, :H2], w_hrz, out=dhb)
-            drhb *= r
-            dhb += drhb  # + d(r ⊙ h) ⊙ r
-        dhb += direct[:b]
+    with step_blas(N, 3 * H, H):
+        for t in reversed(step_order(T, reverse)):
+            b = active(bs, t, N)
+            dhb = dh[:b]
+            dhb += dy[t, :b]  # dL/dh_t = dy_t + (recurrent part from t+1)
+            G = gates[t, :b]
+            r, z = G[:, :H], G[:, H:H2]
+            A3, dG3 = A[t, :b].reshape(b, 3, H), dGi[t, :b].reshape(b, 3, H)
+            np.multiply(A3[:, 1:], dhb[:, None, :], out=dG3[:, 1:])  # dâ_z, dâ_n
+            np.multiply(dhb, z, out=direct[:b])  # dh_{t−1} via h_t = z ⊙ h_{t−1} + …
+            if reset_after:
+                dGht = dGh[t, :b]
+                np.multiply(dG3[:, 2], r, out=dGht[:, H2:])  # d(W_hn h + b_hn) = dâ_n ⊙ r
+                np.multiply(dG3[:, 2], A3[:, 0], out=dG3[:, 0])  # dâ_r
+                dGht[:, :H2] = dGi[t, :b, :H2]
+                np.matmul(dGht, w_hh, out=dhb)
+            else:
+                drhb = drh[:b]
+                np.matmul(dG3[:, 2], w_hn, out=drhb)  # d(r ⊙ h) = dâ_n W_hn
+                np.multiply(drhb, A3[:, 0], out=dG3[:, 0])  # dâ_r
+                np.matmul(dGi[t, :b, :H2], w_hrz, out=dhb)
+                drhb *= r
+                dhb += drhb  # + d(r ⊙ h) ⊙ r
+            dhb += direct[:b]
     Gi2 = dGi.reshape(T * N, 3 * H)
     dx = (Gi2 @ w_ih).reshape(T, N, D)
     dw_ih = Gi2.T @ x.reshape(T * N, D)

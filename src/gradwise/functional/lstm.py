@@ -28,8 +28,8 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
-    summed_bias, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_blas,
+    step_order, summed_bias, zeros_state,
 )
 
 
@@ -90,40 +90,41 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_s
     tmp = np.empty((N, H), dt)
     h_scratch, c_scratch = np.empty((N, P), dt), np.empty((N, H), dt)
     H2, H3 = 2 * H, 3 * H
-    for t in step_order(T, reverse):
-        b = active(bs, t, N)
-        hp = prev_rows(y, h_init, t, b, bs, reverse, h_scratch)
-        cp = prev_rows(c, c_init, t, b, bs, reverse, c_scratch)
-        G = gates[t, :b]  # (b, 4H), internal order i, f, o, g
-        np.matmul(hp, whh_t, out=rec[:b])
-        G += rec[:b]
-        np.tanh(G, out=G)  # tanh(a/2) for i, f, o; tanh(a) for g
-        if keep_grad_cache:
-            D = der[:b]
-            np.multiply(G, G, out=D)
-            np.subtract(1, D, out=D)  # 4σ' = 1 − tanh²(a/2) for i, f, o; tanh' = 1 − g² for g
-        S = G[:, :H3]
-        S *= 0.5
-        S += 0.5  # i, f, o = σ(a)
-        i, f, o, g = G[:, :H], G[:, H:H2], G[:, H2:H3], G[:, H3:]
-        ct, tct = c[t, :b], tc[:b]
-        np.multiply(f, cp, out=ct)
-        np.multiply(i, g, out=tmp[:b])
-        ct += tmp[:b]  # c_t = f ⊙ c_{t−1} + i ⊙ g
-        np.tanh(ct, out=tct)
-        np.multiply(o, tct, out=m[t, :b])  # m_t = o ⊙ tanh(c_t)
-        if whr_t is not None:
-            np.matmul(m[t, :b], whr_t, out=y[t, :b])  # h_t = m_t W_hrᵀ
-        if keep_grad_cache:
-            A4, D4, G4 = A[t, :b].reshape(b, 4, H), D.reshape(b, 4, H), G.reshape(b, 4, H)
-            # A_i = σ'_i ⊙ g and A_g = tanh'_g ⊙ i in one op: blocks (i, g) of D times (g, i) of G
-            np.multiply(D4[:, ::3], G4[:, ::-3], out=A4[:, ::2])
-            np.multiply(D[:, H:H2], cp, out=A4[:, 1])  # A_f = σ'_f ⊙ c_{t−1}
-            np.multiply(D[:, H2:H3], tct, out=A4[:, 3])  # A_o = σ'_o ⊙ tanh c_t
-            Bt = B[t, :b]
-            np.multiply(tct, tct, out=Bt)
-            np.subtract(1, Bt, out=Bt)
-            Bt *= o  # B = o ⊙ (1 − tanh² c_t)
+    with step_blas(N, P, 4 * H):
+        for t in step_order(T, reverse):
+            b = active(bs, t, N)
+            hp = prev_rows(y, h_init, t, b, bs, reverse, h_scratch)
+            cp = prev_rows(c, c_init, t, b, bs, reverse, c_scratch)
+            G = gates[t, :b]  # (b, 4H), internal order i, f, o, g
+            np.matmul(hp, whh_t, out=rec[:b])
+            G += rec[:b]
+            np.tanh(G, out=G)  # tanh(a/2) for i, f, o; tanh(a) for g
+            if keep_grad_cache:
+                D = der[:b]
+                np.multiply(G, G, out=D)
+                np.subtract(1, D, out=D)  # 4σ' = 1 − tanh²(a/2) (i, f, o); tanh' = 1 − g² (g)
+            S = G[:, :H3]
+            S *= 0.5
+            S += 0.5  # i, f, o = σ(a)
+            i, f, o, g = G[:, :H], G[:, H:H2], G[:, H2:H3], G[:, H3:]
+            ct, tct = c[t, :b], tc[:b]
+            np.multiply(f, cp, out=ct)
+            np.multiply(i, g, out=tmp[:b])
+            ct += tmp[:b]  # c_t = f ⊙ c_{t−1} + i ⊙ g
+            np.tanh(ct, out=tct)
+            np.multiply(o, tct, out=m[t, :b])  # m_t = o ⊙ tanh(c_t)
+            if whr_t is not None:
+                np.matmul(m[t, :b], whr_t, out=y[t, :b])  # h_t = m_t W_hrᵀ
+            if keep_grad_cache:
+                A4, D4, G4 = A[t, :b].reshape(b, 4, H), D.reshape(b, 4, H), G.reshape(b, 4, H)
+                # A_i = σ'_i ⊙ g, A_g = tanh'_g ⊙ i in one op: blocks (i, g) of D × (g, i) of G
+                np.multiply(D4[:, ::3], G4[:, ::-3], out=A4[:, ::2])
+                np.multiply(D[:, H:H2], cp, out=A4[:, 1])  # A_f = σ'_f ⊙ c_{t−1}
+                np.multiply(D[:, H2:H3], tct, out=A4[:, 3])  # A_o = σ'_o ⊙ tanh c_t
+                Bt = B[t, :b]
+                np.multiply(tct, tct, out=Bt)
+                np.subtract(1, Bt, out=Bt)
+                Bt *= o  # B = o ⊙ (1 − tanh² c_t)
     h_n = last_state(y, lengths, reverse)
     c_n = last_state(c, lengths, reverse)
     cache = None
@@ -160,23 +161,24 @@ def lstm_backward(grads, cache):
     dc = np.array(dc_n, dtype=dt, copy=True)  # running dL/dc, (N, H)
     dm_buf = np.empty((N, H), dt)
     tmp = np.empty((N, H), dt)
-    for t in reversed(step_order(T, reverse)):
-        b = active(bs, t, N)
-        if w_hr is None:
-            dm = dh[:b]
-            dm += dy[t, :b]  # dL/dh_t = dy_t + dâ_{t+1} W_hh
-        else:
-            np.add(dh[:b], dy[t, :b], out=dH[t, :b])
-            dm = dm_buf[:b]
-            np.matmul(dH[t, :b], w_hr, out=dm)  # dL/dm_t = dL/dh_t W_hr
-        dcb = dc[:b]
-        np.multiply(dm, B[t, :b], out=tmp[:b])
-        dcb += tmp[:b]  # dc_t += dm ⊙ o ⊙ (1 − tanh² c_t)
-        dG4, A4 = dG[t, :b].reshape(b, 4, H), A[t, :b].reshape(b, 4, H)
-        np.multiply(A4[:, :3], dcb[:, None, :], out=dG4[:, :3])  # dâ_i, dâ_f, dâ_g
-        np.multiply(A4[:, 3], dm, out=dG4[:, 3])  # dâ_o
-        dcb *= gates[t, :b, H:2 * H]  # dc_{t−1} = dc_t ⊙ f_t
-        np.matmul(dG[t, :b], w_hh4, out=dh[:b])  # dL/dh_{t−1} through the recurrence
+    with step_blas(N, 4 * H, P):
+        for t in reversed(step_order(T, reverse)):
+            b = active(bs, t, N)
+            if w_hr is None:
+                dm = dh[:b]
+                dm += dy[t, :b]  # dL/dh_t = dy_t + dâ_{t+1} W_hh
+            else:
+                np.add(dh[:b], dy[t, :b], out=dH[t, :b])
+                dm = dm_buf[:b]
+                np.matmul(dH[t, :b], w_hr, out=dm)  # dL/dm_t = dL/dh_t W_hr
+            dcb = dc[:b]
+            np.multiply(dm, B[t, :b], out=tmp[:b])
+            dcb += tmp[:b]  # dc_t += dm ⊙ o ⊙ (1 − tanh² c_t)
+            dG4, A4 = dG[t, :b].reshape(b, 4, H), A[t, :b].reshape(b, 4, H)
+            np.multiply(A4[:, :3], dcb[:, None, :], out=dG4[:, :3])  # dâ_i, dâ_f, dâ_g
+            np.multiply(A4[:, 3], dm, out=dG4[:, 3])  # dâ_o
+            dcb *= gates[t, :b, H:2 * H]  # dc_{t−1} = dc_t ⊙ f_t
+            np.matmul(dG[t, :b], w_hh4, out=dh[:b])  # dL/dh_{t−1} through the recurrence
     G2 = dG.reshape(T * N, 4 * H)
     dx = (G2 @ w_ih4).reshape(T, N, D)
     dw_ih = G2.T @ x.reshape(T * N, D)

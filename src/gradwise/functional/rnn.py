@@ -17,8 +17,8 @@ import numpy as np
 
 from ..core import apply_op
 from .rnn_common import (
-    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_order,
-    summed_bias, zeros_state,
+    active, buffer, last_state, prev_rows, sequence_preamble, shifted_prev, step_blas,
+    step_order, summed_bias, zeros_state,
 )
 
 _NONLINEARITIES = ("tanh", "relu")
@@ -49,16 +49,17 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, rever
     whh_t = np.ascontiguousarray(w_hh.T)  # (H, H) so the step GEMM reads contiguous rows
     y = buffer((T, N, H), dt, bs is not None)
     scratch = np.empty((N, H), dt)
-    for t in step_order(T, reverse):
-        b = active(bs, t, N)
-        hp = prev_rows(y, h_init, t, b, bs, reverse, scratch)
-        out = y[t, :b]
-        np.matmul(hp, whh_t, out=out)  # h_{t−1} W_hhᵀ
-        out += pre[t, :b]
-        if nonlinearity == "tanh":
-            np.tanh(out, out=out)
-        else:
-            np.maximum(out, 0, out=out)
+    with step_blas(N, H, H):
+        for t in step_order(T, reverse):
+            b = active(bs, t, N)
+            hp = prev_rows(y, h_init, t, b, bs, reverse, scratch)
+            out = y[t, :b]
+            np.matmul(hp, whh_t, out=out)  # h_{t−1} W_hhᵀ
+            out += pre[t, :b]
+            if nonlinearity == "tanh":
+                np.tanh(out, out=out)
+            else:
+                np.maximum(out, 0, out=out)
     h_n = last_state(y, lengths, reverse)
     cache = (x, h0, w_ih, w_hh, b_ih is not None, b_hh is not None, y, bs, lengths, reverse,
              nonlinearity)
@@ -75,18 +76,19 @@ def rnn_backward(grads, cache):
     delta = buffer((T, N, H), dt, bs is not None)  # dL/da_t, zero on finished rows
     dh = np.array(dh_n, dtype=dt, copy=True)  # running dL/dh, (N, H)
     deriv = np.empty((N, H), dt)
-    for t in reversed(step_order(T, reverse)):
-        b = active(bs, t, N)
-        dhb = dh[:b]
-        dhb += dy[t, :b]  # dL/dh_t = dy_t + δ_{t+1} W_hh
-        d = deriv[:b]
-        if nonlinearity == "tanh":
-            np.multiply(y[t, :b], y[t, :b], out=d)
-            np.subtract(1, d, out=d)  # φ' = 1 − h²
-        else:
-            np.greater(y[t, :b], 0, out=d, casting="unsafe")  # φ' = [h > 0]
-        np.multiply(dhb, d, out=delta[t, :b])
-        np.matmul(delta[t, :b], w_hh, out=dhb)  # dL/dh_{t−1} through the recurrence
+    with step_blas(N, H, H):
+        for t in reversed(step_order(T, reverse)):
+            b = active(bs, t, N)
+            dhb = dh[:b]
+            dhb += dy[t, :b]  # dL/dh_t = dy_t + δ_{t+1} W_hh
+            d = deriv[:b]
+            if nonlinearity == "tanh":
+                np.multiply(y[t, :b], y[t, :b], out=d)
+                np.subtract(1, d, out=d)  # φ' = 1 − h²
+            else:
+                np.greater(y[t, :b], 0, out=d, casting="unsafe")  # φ' = [h > 0]
+            np.multiply(dhb, d, out=delta[t, :b])
+            np.matmul(delta[t, :b], w_hh, out=dhb)  # dL/dh_{t−1} through the recurrence
     d2 = delta.reshape(T * N, H)
     dx = (d2 @ w_ih).reshape(T, N, D)
     dw_ih = d2.T @ x.reshape(T * N, D)

@@ -21,6 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import apply_op
+from ..core.threads import single_threaded_blas
+
+# multiply-adds of one step's recurrent GEMM below which the time loop runs single-threaded BLAS
+THREADED_STEP_MIN_WORK = 1 << 25
 
 
 def check_batch_sizes(batch_sizes, T, N, owner="rnn"):
@@ -46,6 +50,12 @@ def lengths_from_batch_sizes(bs, T, N):
     if bs is None:
         return np.full(N, T, dtype=np.int64)
     return (bs[None, :] > np.arange(N)[:, None]).sum(axis=1)
+
+
+def step_blas(rows, inner, cols):
+    """The BLAS threading of a time loop whose step GEMM is (rows × inner)·(inner × cols):
+    one thread below ``THREADED_STEP_MIN_WORK`` multiply-adds (``single_threaded_blas``)."""
+    return single_threaded_blas(rows * inner * cols < THREADED_STEP_MIN_WORK)
 
 
 def step_order(T, reverse):
