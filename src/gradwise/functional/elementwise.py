@@ -239,7 +239,7 @@ sigmoid, sigmoid_forward, sigmoid_backward = _unary(
     floating=True
 )
 relu, relu_forward, relu_backward = _unary(
-    "relu", lambda x: np.maximum(x, 0), lambda x, y: (x > 0).astype(x.dtype), "max(x, 0)"
+    "relu", lambda x: np.maximum(x, 0), lambda x, y: x > 0, "max(x, 0)"  # g·[x > 0]: a bool mask
 )
 
 
