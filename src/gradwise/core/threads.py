@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 
 MIN_PARALLEL_ITEMS = 1 << 20  # elements; smaller loops run on the calling thread
-MIN_SPLIT_WORK = 1 << 22  # multiply-adds; a smaller batch-parallel op runs whole
+MIN_SPLIT_WORK = 1 << 24  # multiply-adds; a smaller batch-parallel op runs whole (LeNet-5 sized)
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
