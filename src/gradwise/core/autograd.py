@@ -133,10 +133,6 @@ def _cache_roots(cache):
     return roots
 
 
-def _root(array):
-    return id(array if array.base is None else array.base)
-
-
 def _saved_versions(cache, inputs, outputs):
     """The version of every input and output whose memory ``cache`` holds (the scan, for a
     forward that does not declare what it saves with ``saves``)."""

@@ -54,11 +54,6 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _from_op(cls, array, node, index):
-        """Output ``index`` of ``node`` (apply_op's fast constructor: no checks, no copies)."""
-        return _op_output(array, node, index)
-
     # -- data and versions -----------------------------------------------------------------
     @property
     def data(self):
