@@ -134,18 +134,13 @@ def run_concurrently(tasks) -> list:
 
     Nested calls see one thread, so the ops inside run whole. Exceptions are re-raised here.
     """
-    set_blas = openblas_function("set_num_threads")
-    threads = get_num_threads()
-    set_blas(1)
-    try:
+    with single_threaded_blas():
         futures = [_executor(len(tasks) - 1).submit(task) for task in tasks[1:]]
         try:
             first = tasks[0]()
         finally:
             wait(futures)  # every slice ends before the BLAS threads come back
         return [first, *(f.result() for f in futures)]
-    finally:
-        set_blas(threads)
 
 
 @contextlib.contextmanager

@@ -277,7 +277,7 @@ def conv2d_forward(x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
     """
     _check_conv_args("conv2d", x, weight, bias, groups)
     Ho, Wo = _out_hw("conv2d", x.shape, weight.shape[2:], stride, pads, dilation)
-    slices = split_rows(x.shape[0], x.shape[0] * Ho * Wo * weight[0].size * weight.shape[0])
+    slices = split_rows(x.shape[0], x.shape[0] * Ho * Wo * weight.size)  # multiply-adds
     if slices is None:
         return _conv2d_whole(x, weight, bias, stride, pads, dilation, groups, needs_input_grad)
     parts = run_concurrently([
