@@ -300,7 +300,7 @@ def cmd_eval(args) -> int:
             raise CLIError(f"{ckpt.extra['task']} checkpoints cannot be evaluated as an "
                            f"ensemble", f"several checkpoints work for: {able}")
         try:
-            results = common.evaluate_ensemble(task, [c.path for c, _ in opened], quiet=True)
+            results = common.evaluate_ensemble(task, [c for c, _ in opened], quiet=True)
         except ValueError as e:
             raise CLIError(str(e)) from None
     elif hasattr(task, "evaluate"):

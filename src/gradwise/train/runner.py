@@ -320,10 +320,11 @@ def evaluate_ensemble(task, ckpts, quiet: bool = False) -> dict:
     """``gradwise eval CKPT CKPT ...``: the test scores of the members' averaged class
     probabilities (``models.Ensemble``), under the first checkpoint's task config.
 
-    Members must come from the same task with the same vocabularies and other task data
-    (``extra``); they may differ in seed and hyperparameters.
+    ``ckpts``: paths or already loaded Checkpoints. Members must come from the same task with
+    the same vocabularies and other task data (``extra``); they may differ in seed and
+    hyperparameters.
     """
-    ckpts = [load_checkpoint(c) for c in ckpts]
+    ckpts = [c if isinstance(c, Checkpoint) else load_checkpoint(c) for c in ckpts]
     first = ckpts[0]
     for ckpt in ckpts[1:]:
         keys = (set(first.extra) | set(ckpt.extra)) - {"task_config", "trainer"}  # run state
